@@ -1,0 +1,51 @@
+"""The assembled service: settings, store, search and trending, wired once.
+
+The CLI, the web app, the digest worker and the tests all build a `Paperfeed`
+through `open_paperfeed`; it is the only place where the stages meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from paperfeed.config import Settings
+from paperfeed.store import Store, open_store
+
+if TYPE_CHECKING:
+    from paperfeed.search.base import Searcher
+    from paperfeed.trending.base import Trending
+
+
+@dataclass
+class Paperfeed:
+    settings: Settings
+    store: Store
+    _closers: list = field(default_factory=list)
+
+    @cached_property
+    def search(self) -> Searcher:
+        from paperfeed.search import open_searcher
+
+        searcher = open_searcher(self.settings, self.store)
+        if hasattr(searcher, "close"):
+            self._closers.append(searcher.close)
+        return searcher
+
+    @cached_property
+    def trending(self) -> Trending:
+        from paperfeed.trending import open_trending
+
+        return open_trending(self.settings, self.store)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            close()
+        self.store.close()
+
+
+def open_paperfeed(settings: Settings | None = None, migrate: bool = True) -> Paperfeed:
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Paperfeed(settings=settings, store=open_store(settings, migrate=migrate))

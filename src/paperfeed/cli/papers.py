@@ -1,0 +1,107 @@
+"""`paperfeed papers ...` and `paperfeed stats`: read what is stored."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json
+from paperfeed.models import Paper
+from paperfeed.store import PaperQuery
+
+papers_app = typer.Typer(help="Show and list stored papers.", no_args_is_help=True)
+app.add_typer(papers_app, name="papers")
+
+
+def paper_dict(paper: Paper) -> dict:
+    data = asdict(paper)
+    data["sources"] = {k: v.isoformat() for k, v in paper.sources.items()}
+    return data
+
+
+def parse_date(value: str | None, param: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
+
+
+@papers_app.command("show")
+def show(ctx: typer.Context, paper_id: str, json_: JsonOpt = False) -> None:
+    """Show one paper by id (arXiv id without version, DOI or content hash)."""
+    pf = open_from(ctx)
+    paper = pf.store.get_paper(paper_id.strip())
+    if paper is None:
+        fail(f"no paper with id '{paper_id}'", code=2)
+    if json_:
+        data = paper_dict(paper)
+        data["history"] = pf.store.paper_versions(paper.id)
+        print_json(data)
+        return
+    console.print(f"[bold]{paper.title}[/]", highlight=False)
+    console.print(f"{paper.id}" + (f"v{paper.version}" if paper.version else ""), highlight=False)
+    console.print(", ".join(paper.authors), highlight=False)
+    console.print(
+        f"categories: {' '.join(paper.categories)}   published: {paper.published}   updated: {paper.updated}",
+        highlight=False,
+    )
+    for label, url in (("abs", paper.abs_url), ("pdf", paper.pdf_url), ("code", paper.code_url),
+                       ("project", paper.project_url)):
+        if url:
+            console.print(f"{label}: {url}", highlight=False)
+    console.print()
+    console.print(paper.abstract, highlight=False)
+
+
+@papers_app.command("list")
+def list_(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    category: Annotated[str | None, typer.Option(help="arXiv category, e.g. cs.CL.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author name (substring).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    json_: JsonOpt = False,
+) -> None:
+    """List papers, newest first."""
+    pf = open_from(ctx)
+    query = PaperQuery(
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        category=category,
+        author=author,
+        limit=limit,
+        offset=offset,
+    )
+    papers = pf.store.list_papers(query)
+    if json_:
+        print_json([paper_dict(p) for p in papers])
+        return
+    table = Table("id", "published", "category", "title")
+    for p in papers:
+        table.add_row(p.id, str(p.published or ""), p.primary_category or "", p.title)
+    console.print(table)
+    console.print(f"{len(papers)} of {pf.store.count_papers(query)} papers")
+
+
+@app.command("stats")
+def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Counts by source, category and month."""
+    pf = open_from(ctx)
+    s = pf.store.stats()
+    if json_:
+        print_json(asdict(s))
+        return
+    console.print(f"[bold]{s.papers}[/] papers, {s.signals} signals")
+    for title, data, limit in (("source", s.by_source, 50), ("category", s.by_category, 20), ("month", s.by_month, 120)):
+        table = Table(title, "papers", title=f"by {title}")
+        for key, count in list(data.items())[:limit]:
+            table.add_row(str(key), str(count))
+        console.print(table)

@@ -1,0 +1,73 @@
+"""Settings, read once from the environment (``PAPERFEED_*``) and passed in.
+
+Nothing in paperfeed reads a global: the CLI builds a `Settings` and hands it
+down, so tests can run several differently configured instances side by side.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("paperfeed", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob paperfeed has. Each maps to ``PAPERFEED_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERFEED_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: sqlite in data_dir
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = None  # default: generated once and kept in data_dir
+
+    # sources
+    arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss"
+    huggingface_url: str = "https://huggingface.co"
+    request_delay_s: float = 3.0  # arXiv asks for one request per 3 seconds
+    http_timeout_s: float = 30.0
+
+    # search
+    embedder: str = "minilm"  # minilm, or "none" for lexical only
+    embed_device: str = "cpu"
+
+    # mail
+    smtp_url: str | None = None  # smtp+starttls://user:pass@host:587
+    mail_from: str = "paperfeed <paperfeed@localhost>"
+    mail_rate_per_s: float = 20.0
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "paperfeed.db"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key; generated on first use and kept beside the data."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(key)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return key

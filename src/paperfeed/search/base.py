@@ -1,0 +1,74 @@
+"""The search contract that the web site, the API, digests and the CLI use.
+
+Implementations live beside this file; callers import only these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
+
+from paperfeed.models import Paper
+
+Mode = Literal["hybrid", "lexical", "dense"]
+Sort = Literal["relevance", "date"]
+
+
+class QueryError(ValueError):
+    """Bad user input. `param` names the parameter, `message` says what is wrong (-> HTTP 400)."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass(slots=True)
+class SearchRequest:
+    q: str = ""
+    mode: Mode = "hybrid"
+    sort: Sort = "relevance"
+    page: int = 1
+    page_size: int = 20
+    since: date | None = None
+    until: date | None = None
+    category: str | None = None
+    author: str | None = None
+
+
+@dataclass(slots=True)
+class Hit:
+    paper: Paper
+    score: float  # fused score (or the single mode's score)
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+    lexical_score: float | None = None
+    dense_score: float | None = None
+    # HTML-escaped text with matched terms wrapped in <mark>; safe to insert as is.
+    title_html: str = ""
+    abstract_html: str = ""
+    # Plain spans for clients that want to do their own marking (HF-compatible API).
+    title_highlights: list[tuple[int, int]] = field(default_factory=list)
+    abstract_highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SearchResults:
+    request: SearchRequest
+    hits: list[Hit]
+    total: int
+    mode: Mode  # the mode actually used (hybrid may degrade to lexical)
+    notice: str | None = None  # e.g. "semantic search unavailable: showing keyword matches"
+
+
+class Searcher(Protocol):
+    def search(self, request: SearchRequest) -> SearchResults: ...
+
+    def similar(self, paper_id: str, k: int = 10) -> list[Hit]: ...
+
+    def more_like(self, paper_ids: list[str], k: int = 10, exclude: set[str] | None = None) -> list[Hit]: ...
+
+    def refresh(self, progress: bool = True) -> int:
+        """Bring the index up to date with the store; returns how many papers were (re)indexed."""
+        ...
