@@ -1,0 +1,35 @@
+"""Fixtures every test area shares: a real SQLite store in a temp dir and ../shared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paperfeed.app import Paperfeed, open_paperfeed
+from paperfeed.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared, or a skip with the reason where a fresh clone has none (CI has it)."""
+    if not (SHARED / "README.md").exists():
+        pytest.skip("../shared is absent (it sits beside the repo on developer machines and in CI)")
+    return SHARED
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", embedder="none", request_delay_s=0.0)
+
+
+@pytest.fixture
+def pf(settings: Settings) -> Iterator[Paperfeed]:
+    app = open_paperfeed(settings)
+    yield app
+    app.close()
