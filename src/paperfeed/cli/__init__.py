@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import sys
 
-from paperfeed.cli.common import app, fail
+from paperfeed.cli import ingest as _ingest  # noqa: F401
 
 # Importing a command module registers its commands on `app`.
-from paperfeed.cli import papers as _papers  # noqa: E402,F401
+from paperfeed.cli import papers as _papers  # noqa: F401
+from paperfeed.cli.common import app, fail
 
-for _optional in ("ingest", "search", "trending", "serve", "digest", "database", "evaluate"):
+for _optional in ("ingest_remote", "search", "trending", "serve", "digest", "database", "evaluate"):
     try:
         __import__(f"paperfeed.cli.{_optional}")
     except ModuleNotFoundError as exc:  # a part not built yet must not break the others
@@ -26,7 +27,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - last line of defence for users
+    except Exception as exc:
         fail(f"{type(exc).__name__}: {exc}")
 
 

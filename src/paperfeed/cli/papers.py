@@ -51,8 +51,12 @@ def show(ctx: typer.Context, paper_id: str, json_: JsonOpt = False) -> None:
         f"categories: {' '.join(paper.categories)}   published: {paper.published}   updated: {paper.updated}",
         highlight=False,
     )
-    for label, url in (("abs", paper.abs_url), ("pdf", paper.pdf_url), ("code", paper.code_url),
-                       ("project", paper.project_url)):
+    for label, url in (
+        ("abs", paper.abs_url),
+        ("pdf", paper.pdf_url),
+        ("code", paper.code_url),
+        ("project", paper.project_url),
+    ):
         if url:
             console.print(f"{label}: {url}", highlight=False)
     console.print()
@@ -100,7 +104,11 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
         print_json(asdict(s))
         return
     console.print(f"[bold]{s.papers}[/] papers, {s.signals} signals")
-    for title, data, limit in (("source", s.by_source, 50), ("category", s.by_category, 20), ("month", s.by_month, 120)):
+    for title, data, limit in (
+        ("source", s.by_source, 50),
+        ("category", s.by_category, 20),
+        ("month", s.by_month, 120),
+    ):
         table = Table(title, "papers", title=f"by {title}")
         for key, count in list(data.items())[:limit]:
             table.add_row(str(key), str(count))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from paperfeed.config import Settings
 from paperfeed.store.base import PaperQuery, Stats, Store
 
-__all__ = ["PaperQuery", "Stats", "Store", "SchemaError", "open_store", "open_store_url"]
+__all__ = ["PaperQuery", "SchemaError", "Stats", "Store", "open_store", "open_store_url"]
 
 
 class SchemaError(RuntimeError):
@@ -30,9 +30,7 @@ def open_store_url(url: str, migrate: bool = True) -> Store:
     if migrate:
         migrations.upgrade(engine)
     elif not migrations.is_up_to_date(engine):
-        raise SchemaError(
-            f"the database schema at {store.url} is behind this paperfeed; run `paperfeed migrate`"
-        )
+        raise SchemaError(f"the database schema at {store.url} is behind this paperfeed; run `paperfeed migrate`")
     return store
 
 

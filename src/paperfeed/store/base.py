@@ -43,11 +43,16 @@ class Store(Protocol):
     url: str
 
     # papers -----------------------------------------------------------------
-    def upsert_papers(self, records: Iterable[PaperRecord], checkpoint: tuple[str, Any] | None = None) -> UpsertResult:
+    def upsert_papers(
+        self,
+        records: Iterable[PaperRecord],
+        checkpoint: tuple[str, Any] | None = None,
+        signals: Iterable[Signal] = (),
+    ) -> UpsertResult:
         """Insert or update one batch atomically.
 
-        Records with the same id inside the batch are merged first. If
-        `checkpoint` is given it is written in the same transaction, so a
+        Records with the same id inside the batch are merged first. The
+        `checkpoint` and `signals` are written in the same transaction, so a
         crash can never store the batch without its checkpoint or vice versa.
         """
         ...

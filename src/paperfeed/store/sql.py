@@ -113,7 +113,10 @@ class SqlStore:
 
     # -- papers -----------------------------------------------------------------
     def upsert_papers(
-        self, records: Iterable[PaperRecord], checkpoint: tuple[str, Any] | None = None
+        self,
+        records: Iterable[PaperRecord],
+        checkpoint: tuple[str, Any] | None = None,
+        signals: Iterable[Signal] = (),
     ) -> UpsertResult:
         batch: dict[str, list[PaperRecord]] = {}
         for rec in records:
@@ -121,6 +124,9 @@ class SqlStore:
         result = UpsertResult()
         now = utcnow_iso()
         with self.write_engine.begin() as conn:
+            signal_rows = _signal_rows(signals)
+            if signal_rows:
+                conn.execute(insert(t.signals), signal_rows)
             if not batch:
                 if checkpoint is not None:
                     self._write_checkpoint(conn, *checkpoint)
@@ -298,7 +304,9 @@ class SqlStore:
     def paper_versions(self, paper_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(t.paper_versions).where(t.paper_versions.c.paper_id == paper_id).order_by(t.paper_versions.c.version)
+                select(t.paper_versions)
+                .where(t.paper_versions.c.paper_id == paper_id)
+                .order_by(t.paper_versions.c.version)
             )
             return [dict(r._mapping) for r in rows]
 
@@ -306,9 +314,7 @@ class SqlStore:
         with self.engine.connect() as conn:
             total = int(conn.execute(select(func.count()).select_from(t.papers)).scalar() or 0)
             by_source = dict(
-                conn.execute(
-                    select(t.paper_sources.c.source, func.count()).group_by(t.paper_sources.c.source)
-                ).all()
+                conn.execute(select(t.paper_sources.c.source, func.count()).group_by(t.paper_sources.c.source)).all()
             )
             by_category = dict(
                 conn.execute(
@@ -319,11 +325,7 @@ class SqlStore:
             )
             month = func.substr(t.papers.c.published, 1, 7)
             by_month = {
-                k: v
-                for k, v in conn.execute(
-                    select(month, func.count()).group_by(month).order_by(month)
-                ).all()
-                if k
+                k: v for k, v in conn.execute(select(month, func.count()).group_by(month).order_by(month)).all() if k
             }
             n_signals = int(conn.execute(select(func.count()).select_from(t.signals)).scalar() or 0)
         return Stats(total, by_source, by_category, by_month, n_signals)
@@ -332,9 +334,7 @@ class SqlStore:
     def _write_checkpoint(self, conn: Connection, name: str, value: Any) -> None:
         payload = json.dumps(value, default=str)
         done = conn.execute(
-            update(t.checkpoints)
-            .where(t.checkpoints.c.name == name)
-            .values(value=payload, updated_at=utcnow_iso())
+            update(t.checkpoints).where(t.checkpoints.c.name == name).values(value=payload, updated_at=utcnow_iso())
         )
         if done.rowcount == 0:
             conn.execute(insert(t.checkpoints).values(name=name, value=payload, updated_at=utcnow_iso()))
@@ -354,18 +354,7 @@ class SqlStore:
 
     # -- signals ----------------------------------------------------------------
     def add_signals(self, signals: Iterable[Signal]) -> int:
-        rows = [
-            {
-                "paper_id": s.paper_id,
-                "source": s.source,
-                "kind": s.kind,
-                "value": float(s.value),
-                "observed_at": s.observed_at.astimezone(UTC).isoformat(timespec="seconds"),
-                "actor": s.actor,
-                "network": s.network,
-            }
-            for s in signals
-        ]
+        rows = _signal_rows(signals)
         if not rows:
             return 0
         with self.write_engine.begin() as conn:
@@ -375,6 +364,21 @@ class SqlStore:
     def close(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+
+
+def _signal_rows(signals: Iterable[Signal]) -> list[dict[str, Any]]:
+    return [
+        {
+            "paper_id": s.paper_id,
+            "source": s.source,
+            "kind": s.kind,
+            "value": float(s.value),
+            "observed_at": s.observed_at.astimezone(UTC).isoformat(timespec="seconds"),
+            "actor": s.actor,
+            "network": s.network,
+        }
+        for s in signals
+    ]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
