@@ -112,6 +112,12 @@ class SqlStore(SqlWebMixin):
         conn.execute(update(t.counters).where(t.counters.c.name == "paper_seq").values(value=current + n))
         return current + 1
 
+    def _lock_batch(self, conn: Connection, ids: list[str], checkpoint_name: str | None) -> None:
+        """Serialise concurrent writers of the same papers/checkpoint (no-op here; PostgreSQL overrides).
+
+        SQLite needs nothing: its IMMEDIATE transactions already admit one writer at a time.
+        """
+
     # -- papers -----------------------------------------------------------------
     def upsert_papers(
         self,
@@ -125,6 +131,7 @@ class SqlStore(SqlWebMixin):
         result = UpsertResult()
         now = utcnow_iso()
         with self.write_engine.begin() as conn:
+            self._lock_batch(conn, list(batch), checkpoint[0] if checkpoint else None)
             signal_rows = _signal_rows(signals)
             if signal_rows:
                 conn.execute(insert(t.signals), signal_rows)
