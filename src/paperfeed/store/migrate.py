@@ -31,6 +31,10 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes may start with --migrate at once: one migrates, the others wait and find it done.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1885695489)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
