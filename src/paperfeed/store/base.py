@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(slots=True)
@@ -86,5 +89,14 @@ class Store(Protocol):
 
     # signals ------------------------------------------------------------------
     def add_signals(self, signals: Iterable[Signal]) -> int: ...
+
+    # embedding cache -------------------------------------------------------------
+    def get_embeddings(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached float32 vectors for the text hashes that have one under `model`."""
+        ...
+
+    def put_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
+        """Cache vectors by text hash; keys already cached for `model` keep their row."""
+        ...
 
     def close(self) -> None: ...
