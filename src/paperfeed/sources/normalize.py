@@ -31,6 +31,8 @@ _PREFIXES = (
     "arxiv:",
 )
 _WS = re.compile(r"\s+")
+# ids paperfeed mints itself: content hashes (h:...) and BEIR corpus ids (beir:...)
+_LOCAL_ID = re.compile(r"^(h:[0-9a-f]{20}|beir:\S{1,200})$")
 
 
 def clean_text(value: object) -> str:
@@ -69,6 +71,8 @@ def paper_id(raw: object, field: str = "id", doi: object = None) -> tuple[str, i
     """A stable paper id: the arXiv id if there is one, else ``doi:<doi>``."""
     text = clean_text(raw)
     if text:
+        if _LOCAL_ID.match(text):
+            return text, None
         if _DOI.match(text):
             return f"doi:{text.lower()}", None
         if text.lower().startswith("doi:") and _DOI.match(text[4:]):
@@ -139,3 +143,8 @@ def require_title(value: object, field: str = "title") -> str:
     if not title:
         raise RecordError(field, "missing")
     return title
+
+
+def arxiv_links(paper: str) -> tuple[str, str]:
+    """Version-less abs and pdf URLs for an arXiv id: they stay right when a new version appears."""
+    return f"https://arxiv.org/abs/{paper}", f"https://arxiv.org/pdf/{paper}"
