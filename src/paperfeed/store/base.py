@@ -90,6 +90,43 @@ class Store(Protocol):
     # signals ------------------------------------------------------------------
     def add_signals(self, signals: Iterable[Signal]) -> int: ...
 
+    # trending (store/sql_signals.py): signal reads and materialised lists ---------
+    def event_signals(self, start: str, end: str, kinds: Iterable[str]) -> list[tuple[Any, ...]]:
+        """(paper_id, kind, value, actor, network) of events observed in [start, end), in id order."""
+        ...
+
+    def cumulative_signals(self, start: str, end: str, kinds: Iterable[str]) -> list[tuple[Any, ...]]:
+        """(paper_id, kind, source, value, observed_at) in [start, end), oldest first per series."""
+        ...
+
+    def cumulative_baselines(
+        self, start: str, end: str, kinds: Iterable[str]
+    ) -> dict[tuple[str, str, str], tuple[float, str]]:
+        """(paper, kind, source) -> (max value, last observed_at) before `start`, for series seen in the window."""
+        ...
+
+    def signal_changes_since(self, signal_id: int) -> tuple[int, str | None]: ...
+
+    def paper_changes_since(self, seq: int) -> tuple[int, str | None]: ...
+
+    def published_dates(self, paper_ids: list[str], until: date) -> dict[str, str | None]: ...
+
+    def recent_published(self, since: date, until: date, pool: int) -> dict[str, str]: ...
+
+    def replace_trending(
+        self, window: str, day: date, rows: list[tuple[str, int, float, str]], meta: dict[str, Any], computed_at: str
+    ) -> None: ...
+
+    def trending_meta(self, window: str, day: date) -> dict[str, Any] | None: ...
+
+    def trending_page(
+        self, window: str, day: date, category: str | None, limit: int, offset: int
+    ) -> list[tuple[str, int, float, str]]: ...
+
+    def trending_row(self, window: str, day: date, paper_id: str) -> tuple[str, int, float, str] | None: ...
+
+    def drop_trending(self, from_day: date, keep: date | None = None) -> int: ...
+
     # embedding cache -------------------------------------------------------------
     def get_embeddings(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached float32 vectors for the text hashes that have one under `model`."""
