@@ -23,7 +23,12 @@ class TrendingEntry:
 
 class Trending(Protocol):
     def list(
-        self, window: Window = "day", day: date | None = None, category: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        window: Window = "day",
+        day: date | None = None,
+        category: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[TrendingEntry]: ...
 
     def explain(self, paper_id: str, window: Window = "day", day: date | None = None) -> TrendingEntry | None: ...
