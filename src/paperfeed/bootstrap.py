@@ -1,0 +1,92 @@
+"""First-start preparation for `paperfeed serve`: zero setup, even offline.
+
+On an empty store it loads the demo corpus shipped in the package, then asks
+the live sources whether they can be reached and says in one line which could
+not, and finally brings the search index up to date. Everything here is
+idempotent, so it simply runs at every start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+
+from paperfeed.app import Paperfeed
+from paperfeed.ingest import ingest
+from paperfeed.sources.files import FileSource
+
+log = logging.getLogger("paperfeed")
+
+
+def demo_corpus_path() -> Path:
+    return Path(str(files("paperfeed") / "data" / "demo.jsonl.gz"))
+
+
+def load_demo_if_empty(pf: Paperfeed) -> int:
+    """Load the demo corpus into an empty store; returns how many papers were added."""
+    if pf.store.count_papers() > 0:
+        return 0
+    report = ingest(pf.store, FileSource(demo_corpus_path(), "jsonl", source_name="demo"))
+    return report.counts.new
+
+
+def live_source_line(pf: Paperfeed, timeout_s: float = 3.0) -> str:
+    """One line saying which live sources answered and which could not be reached."""
+    try:
+        from paperfeed.sources.probe import probe_live_sources
+    except ModuleNotFoundError:
+        return "live sources: not checked"
+    results = probe_live_sources(pf.settings, timeout_s=timeout_s)
+    down = [f"{name} ({error})" for name, error in results if error]
+    up = [name for name, error in results if not error]
+    if not down:
+        return f"live sources reachable: {', '.join(up)}"
+    if not up:
+        return f"offline: could not reach {'; '.join(down)} — serving the stored corpus"
+    return f"could not reach {'; '.join(down)}; reachable: {', '.join(up)}"
+
+
+def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = True) -> None:
+    """Make a fresh or existing data dir ready to serve."""
+    added = load_demo_if_empty(pf)
+    if added:
+        say(f"loaded the demo corpus: {added} papers (from the seed page and arXiv's CC0 metadata)")
+    say(f"{pf.store.count_papers()} papers in {pf.settings.data_dir}")
+    if probe:
+        say(live_source_line(pf))
+    refresh_index(pf, say)
+
+
+def refresh_index(pf: Paperfeed, say: Callable[[str], None] = print) -> None:
+    """Keyword index now (fast); semantic vectors in the background (slow on CPU)."""
+    try:
+        searcher = pf.search
+    except Exception as exc:
+        say(f"search index unavailable: {exc}")
+        return
+    refresh = getattr(searcher, "refresh", None)
+    if refresh is None:
+        return
+    try:
+        lexical_only = getattr(searcher, "refresh_lexical", None)
+        if lexical_only is not None:
+            lexical_only()
+            threading.Thread(target=_quiet(refresh), name="paperfeed-embed", daemon=True).start()
+            say("keyword index ready; semantic index is being brought up to date in the background")
+        else:
+            refresh(progress=False)
+    except Exception as exc:
+        say(f"search index refresh failed: {exc}")
+
+
+def _quiet(refresh: Callable[..., object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            refresh(progress=False)
+        except Exception:
+            log.exception("background index refresh failed")
+
+    return run
