@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     mail_from: str = "paperfeed <paperfeed@localhost>"
     mail_rate_per_s: float = 20.0
 
+    # trending (defaults and meaning: paperfeed.trending.config, docs/trending.md)
+    trending_half_lives: dict[str, float] = Field(default_factory=dict)  # JSON, e.g. {"day": 2}
+    trending_weights: dict[str, float] = Field(default_factory=dict)  # JSON, e.g. {"view": 0.1}
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "paperfeed.db"
