@@ -10,6 +10,9 @@ import pytest
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
 
+# The PostgreSQL server fixtures (pg_server, pg_url) and the two-backend `store_backend`.
+pytest_plugins = ["pg_fixture"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TESTDATA = Path(__file__).resolve().parent / "testdata"
