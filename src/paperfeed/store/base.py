@@ -7,7 +7,7 @@ which is what keeps the two honest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,6 +38,48 @@ class Stats:
     by_category: dict[str, int]
     by_month: dict[str, int]
     signals: int
+
+
+@dataclass(slots=True)
+class Subscriber:
+    """A digest subscriber as stored (``topics`` is the decoded JSON preferences)."""
+
+    id: int
+    email: str
+    status: str  # pending, confirmed, unsubscribed
+    created_at: str
+    confirmed_at: str | None
+    unsubscribed_at: str | None
+    frequency: str  # daily, weekly, paused
+    weekday: int  # 0 = Monday
+    send_hour: int
+    timezone: str
+    max_papers: int
+    include_trending: bool
+    topics: dict[str, Any]
+    token_version: int
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    """One composed email waiting in, or done with, the outbox."""
+
+    id: int
+    subscriber_id: int
+    period: str
+    kind: str
+    status: str  # pending, sent, failed, skipped
+    recipient: str
+    subject: str
+    message: str
+    paper_ids: list[str]
+    attempts: int
+    next_attempt_at: str
+    claimed_by: str | None
+    claimed_until: str | None
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
 
 
 class Store(Protocol):
@@ -134,6 +176,84 @@ class Store(Protocol):
 
     def put_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
         """Cache vectors by text hash; keys already cached for `model` keep their row."""
+        ...
+
+    # digest (store/sql_digest.py): subscribers, subscribe attempts, outbox, sent papers --------
+    def create_subscriber(self, email: str, now: str) -> Subscriber:
+        """The subscriber with this (normalised) email, created as `pending` if absent."""
+        ...
+
+    def get_subscriber(self, subscriber_id: int) -> Subscriber | None: ...
+
+    def get_subscriber_by_email(self, email: str) -> Subscriber | None: ...
+
+    def update_subscriber(self, subscriber_id: int, **values: Any) -> bool:
+        """Set columns (``topics`` as a dict); True when the subscriber exists."""
+        ...
+
+    def delete_subscriber(self, subscriber_id: int) -> bool:
+        """Erase the subscriber, its outbox rows and its sent-paper history."""
+        ...
+
+    def active_subscribers(self) -> list[Subscriber]:
+        """Confirmed subscribers whose frequency is not `paused`."""
+        ...
+
+    def count_subscribers(self) -> dict[str, int]: ...
+
+    def record_subscribe_attempt(
+        self, email_hash: str, network: str, now: str, email_since: str, network_since: str
+    ) -> tuple[int, int]:
+        """Count earlier attempts (per address since `email_since`, per network since
+        `network_since`) and record this one, atomically; returns the two counts."""
+        ...
+
+    def outbox_keys(self, kind: str, periods: list[str]) -> set[tuple[int, str]]:
+        """(subscriber_id, period) of outbox rows of `kind` for these periods."""
+        ...
+
+    def add_outbox(self, row: dict[str, Any]) -> int | None:
+        """Insert a composed email; None when (subscriber, period, kind) already exists."""
+        ...
+
+    def claim_outbox(self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None) -> list[OutboxRow]:
+        """Atomically lease up to `limit` due pending rows to `claim` (safe across processes)."""
+        ...
+
+    def finish_outbox(self, row_id: int, claim: str, now: str, deliver: Callable[[], None]) -> bool:
+        """Mark a claimed row sent and record its papers, calling `deliver` before the commit.
+
+        If the claim was lost nothing is written, `deliver` is not called and the
+        result is False. If `deliver` raises, nothing is written and it propagates.
+        """
+        ...
+
+    def release_outbox(
+        self, row_id: int, claim: str, *, status: str, attempts: int, next_attempt_at: str, error: str | None
+    ) -> bool:
+        """Give a claimed row back (retry later) or close it (`failed`, `skipped`)."""
+        ...
+
+    def release_claims(self, claims: list[str]) -> int:
+        """Drop the leases of workers known to be dead, so their rows are due again."""
+        ...
+
+    def active_claims(self, now: str) -> list[str]: ...
+
+    def get_outbox(self, row_id: int) -> OutboxRow | None: ...
+
+    def list_outbox(self, subscriber_id: int | None = None, kind: str | None = None, limit: int = 100) -> list[OutboxRow]:
+        """Newest first."""
+        ...
+
+    def skip_pending_outbox(self, subscriber_id: int, kinds: tuple[str, ...] = ("digest",)) -> int: ...
+
+    def digest_history(self, subscriber_ids: list[int]) -> dict[int, tuple[set[str], list[str] | None]]:
+        """Per subscriber: papers sent or waiting to be sent, and the last sent digest's paper ids."""
+        ...
+
+    def outbox_summary(self, since: str | None = None) -> list[tuple[str, str, str, int]]:
+        """(day of creation, kind, status, count), newest day first."""
         ...
 
     def close(self) -> None: ...
