@@ -18,6 +18,7 @@ from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
 from paperfeed.store import schema as t
 from paperfeed.store.base import PaperQuery, Stats
 from paperfeed.store.merge import hash_of, merge
+from paperfeed.store.sql_digest import DigestMixin
 from paperfeed.store.sql_embeddings import EmbeddingsMixin
 from paperfeed.store.sql_signals import SignalsMixin
 from paperfeed.store.sql_web import SqlWebMixin
@@ -96,7 +97,7 @@ def row_to_paper(row: Any, sources: dict[str, datetime] | None = None) -> Paper:
     )
 
 
-class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin):
+class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
     """Implements `paperfeed.store.base.Store` for any SQLAlchemy engine."""
 
     def __init__(self, engine: Engine, write_engine: Engine | None = None) -> None:
