@@ -1,0 +1,78 @@
+"""Turn a score's breakdown into the one line a reader sees ("why is this trending").
+
+Pure: the stored breakdown JSON carries everything needed (contributions,
+raw rises, age and decay), so explaining a page of 50 costs no queries.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+LABELS = {
+    "hf_upvotes": "Hugging Face upvotes",
+    "hf_comments": "Hugging Face comments",
+    "github_stars": "GitHub stars",
+    "upvote": "upvotes here",
+    "view": "views",
+    "click": "digest clicks",
+}
+
+
+def period(window: str, day: date, start: date | None = None) -> str:
+    """'on 2026-07-31', 'in the week to 2026-07-31', 'in the 30 days to ...'."""
+    if window == "day":
+        return f"on {day.isoformat()}"
+    if window == "week":
+        return f"in the week to {day.isoformat()}"
+    if window == "month":
+        return f"in the 30 days to {day.isoformat()}"
+    since = start or day
+    return f"from {since.isoformat()} to {day.isoformat()}"
+
+
+def encode(contributions: dict[str, float], rises: dict[str, float], age_days: int, decay: float) -> str:
+    """The breakdown as stored in `trending_scores.breakdown` (compact JSON)."""
+    return json.dumps(
+        {"c": {k: round(v, 12) for k, v in contributions.items()},
+         "r": {k: round(v, 3) for k, v in rises.items()}, "age": age_days, "d": round(decay, 12)},
+        separators=(",", ":"),
+    )
+
+
+def decode(raw: str) -> dict[str, Any]:
+    data = json.loads(raw)
+    return {"c": data.get("c", {}), "r": data.get("r", {}), "age": data.get("age", 0), "d": data.get("d", 1.0)}
+
+
+def _amount(value: float) -> str:
+    if value >= 10 or abs(value - round(value)) < 0.05:
+        return f"+{round(value):,}"
+    return f"+{value:.1f}"
+
+
+def _age(age_days: int) -> str:
+    if age_days <= 0:
+        return "published that day"
+    if age_days == 1:
+        return "published 1 day before"
+    return f"published {age_days} days before"
+
+
+def explanation(
+    contributions: dict[str, float], rises: dict[str, float], age_days: int, decay: float,
+    window: str, day: date, start: date | None = None,
+) -> str:
+    """One line: the signals that drove the score, biggest first, then the age penalty."""
+    total = sum(contributions.values()) or 1.0
+    drivers = sorted(
+        ((k, v) for k, v in contributions.items() if k != "recency" and v > 0), key=lambda kv: -kv[1]
+    )
+    when = period(window, day, start)
+    age = f"{_age(age_days)} (age weight x{decay:.2f})"
+    if not drivers:
+        return f"No engagement {when} yet; ranked by recency, {age}."
+    parts = [f"{_amount(rises.get(k, 0.0))} {LABELS.get(k, k)} ({v / total:.0%})" for k, v in drivers]
+    return f"{', '.join(parts)} {when}; {age}."
+

@@ -1,0 +1,267 @@
+"""Trending on top of any `Store`: compute a window, keep it materialised, serve pages.
+
+A (window, day) list is computed once from the signals observed up to the end
+of that day (trending *as of* the day), stored in ``trending_scores`` and
+then served by rank with one indexed query. `refresh` recomputes only what
+new signals or papers can have changed since the last refresh (tracked by a
+checkpoint holding the highest signal id and paper seq seen); lists of
+other days they touch are dropped and rebuilt when next asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from paperfeed.models import Paper
+from paperfeed.store import PaperQuery, Store
+from paperfeed.trending import explain as ex
+from paperfeed.trending.base import TrendingEntry
+from paperfeed.trending.config import CUMULATIVE_KINDS, EVENT_KINDS, WINDOW_DAYS, TrendingConfig
+from paperfeed.trending.score import Scored, cumulative_rise, decay, event_rises, scales, score_papers
+
+CHECKPOINT = "trending:refresh"
+MAX_LIMIT = 1000
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def _midnight(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def _ts(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def check_window(window: str) -> str:
+    if window not in WINDOW_DAYS:
+        raise ValueError(f"window: '{window}' is not one of {', '.join(WINDOW_DAYS)}")
+    return window
+
+
+@dataclass(slots=True)
+class Computed:
+    """One computed list: ranked scores plus what is needed to explain any paper later."""
+
+    window: str
+    start: date
+    day: date
+    scored: list[Scored]
+    scales: dict[str, float]
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    day: date
+    recomputed: list[str] = field(default_factory=list)  # windows rebuilt for `day`
+    dropped_rows: int = 0  # rows of other days invalidated by new data
+    seconds: float = 0.0
+    signal_id: int = 0
+    paper_seq: int = 0
+
+
+class StoreTrending:
+    """Implements `paperfeed.trending.base.Trending` over a `Store`."""
+
+    def __init__(self, store: Store, config: TrendingConfig | None = None) -> None:
+        self.store = store
+        self.config = config or TrendingConfig()
+
+    # -- computing ------------------------------------------------------------------
+    def compute(self, start: date, day: date, window: str) -> Computed:
+        """Score every candidate for the days [start, day], as of the end of `day`."""
+        cfg = self.config
+        t0, t1 = _midnight(start), _midnight(day + timedelta(days=1))
+        lo, hi = _iso(t0), _iso(t1)
+        start_s, end_s = t0.timestamp(), t1.timestamp()
+
+        rises: dict[str, dict[str, float]] = defaultdict(dict)
+        for (pid, kind), value in event_rises(self.store.event_signals(lo, hi, EVENT_KINDS), cfg.burst_free).items():
+            rises[pid][kind] = value
+
+        observations = self.store.cumulative_signals(lo, hi, CUMULATIVE_KINDS)
+        baselines = self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS)
+        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
+        for pid, kind, source, value, observed in observations:
+            series[(pid, kind, source)].append((_ts(observed), float(value)))
+
+        signalled = list({*rises, *(k[0] for k in series)})
+        published = self.store.published_dates(signalled, day)
+        published.update(self.store.recent_published(start, day, cfg.fallback_pool))
+        pub_ts = {pid: (_ts(p + "T00:00:00+00:00") if p else None) for pid, p in published.items()}
+
+        for (pid, kind, _source), obs in series.items():
+            if pid not in published:
+                continue  # a signal for a paper not (yet) stored, or published after `day`
+            base = baselines.get((pid, kind, _source))
+            rise = cumulative_rise(obs, (base[0], _ts(base[1])) if base else None, pub_ts[pid], start_s, end_s)
+            # Several sources may report the same count (HF and a links file both carry GitHub
+            # stars): take the largest rise rather than the sum, so one repository counts once.
+            if rise > rises[pid].get(kind, 0.0):
+                rises[pid][kind] = rise
+
+        rises = {pid: r for pid, r in rises.items() if pid in published}
+        length = (day - start).days + 1
+        ages = {pid: self._age(p, day, length) for pid, p in published.items()}
+        kind_scales = scales(rises, cfg)
+        scored = score_papers(rises, ages, window, cfg, kind_scales)
+        return Computed(window, start, day, scored, kind_scales)
+
+    @staticmethod
+    def _age(published: str | None, day: date, length: int) -> int:
+        """Whole days between publication and the window's last day; unknown: the window length."""
+        if not published:
+            return length
+        return max(0, (day - date.fromisoformat(published)).days)
+
+    def _materialise(self, window: str, day: date, signal_id: int, paper_seq: int) -> Computed:
+        start = day - timedelta(days=WINDOW_DAYS[window] - 1)
+        computed = self.compute(start, day, window)
+        rows = [
+            (s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay))
+            for rank, s in enumerate(computed.scored, start=1)
+        ]
+        meta = {"scales": computed.scales, "signal_id": signal_id, "paper_seq": paper_seq,
+                "half_life": self.config.half_life(window), "candidates": len(rows)}
+        # IntegrityError: another process materialised the same list at the same moment; theirs stands.
+        with contextlib.suppress(IntegrityError):
+            self.store.replace_trending(window, day, rows, meta, _iso(datetime.now(UTC)))
+        return computed
+
+    def _ensure(self, window: str, day: date) -> dict[str, Any]:
+        """The list's metadata, computing and storing the list first if it is not materialised."""
+        meta = self.store.trending_meta(window, day)
+        if meta is None:
+            ck = self.store.get_checkpoint(CHECKPOINT) or {}
+            self._materialise(window, day, int(ck.get("signal_id", 0)), int(ck.get("paper_seq", 0)))
+            meta = self.store.trending_meta(window, day) or {}
+        return meta
+
+    # -- the Trending contract -------------------------------------------------------
+    def refresh(self, day: date | None = None) -> RefreshReport:
+        """Bring `day`'s lists (default today) up to date with new signals and papers."""
+        began = time.perf_counter()
+        day = day or today_utc()
+        ck = self.store.get_checkpoint(CHECKPOINT) or {}
+        last_sid, last_seq = int(ck.get("signal_id", 0)), int(ck.get("paper_seq", 0))
+        # Read the high-water marks *before* computing: anything added meanwhile is picked up next time.
+        sid, first_observed = self.store.signal_changes_since(last_sid)
+        seq, first_published = self.store.paper_changes_since(last_seq)
+        changed = [d for d in (first_observed and first_observed[:10], first_published) if d]
+        report = RefreshReport(day=day, signal_id=sid, paper_seq=seq)
+        changed_from = date.fromisoformat(min(changed)) if changed else None
+        if changed_from is not None:
+            report.dropped_rows = self.store.drop_trending(changed_from, keep=day)
+        for window in WINDOW_DAYS:
+            stale = changed_from is not None and changed_from <= day
+            if stale or self.store.trending_meta(window, day) is None:
+                self._materialise(window, day, sid, seq)
+                report.recomputed.append(window)
+        self.store.set_checkpoint(CHECKPOINT, {"signal_id": sid, "paper_seq": seq, "day": day.isoformat()})
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def list(
+        self,
+        window: str = "day",
+        day: date | None = None,
+        category: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[TrendingEntry]:
+        window = check_window(window)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
+        if offset < 0:
+            raise ValueError(f"offset: must be >= 0, got {offset}")
+        day = day or today_utc()
+        self._ensure(window, day)
+        rows = self.store.trending_page(window, day, category, limit, offset)
+        if not rows and category and not self.store.trending_page(window, day, category, 1, 0):
+            return self._recency_fallback(window, day, category, limit, offset)
+        papers = {p.id: p for p in self.store.get_papers([r[0] for r in rows])}
+        return [self._entry(papers[pid], rank, score, raw, window, day)
+                for pid, rank, score, raw in rows if pid in papers]
+
+    def explain(self, paper_id: str, window: str = "day", day: date | None = None) -> TrendingEntry | None:
+        """The paper's entry with its breakdown; rank 0 when it is not on that list."""
+        window = check_window(window)
+        day = day or today_utc()
+        self._ensure(window, day)
+        paper = self.store.get_paper(paper_id)
+        if paper is None:
+            return None
+        row = self.store.trending_row(window, day, paper.id)
+        if row is not None:
+            return self._entry(paper, row[1], row[2], row[3], window, day)
+        return self._unlisted(paper, window, day)
+
+    # -- entries ------------------------------------------------------------------------
+    def _entry(self, paper: Paper, rank: int, score: float, raw: str, window: str, day: date) -> TrendingEntry:
+        b = ex.decode(raw)
+        line = ex.explanation(b["c"], b["r"], b["age"], b["d"], window, day)
+        return TrendingEntry(paper=paper, rank=rank, score=score, breakdown=dict(b["c"]), explanation=line)
+
+    def _recency_only(self, paper: Paper, window: str, day: date) -> tuple[float, dict[str, float], int, float]:
+        age = self._age(paper.published.isoformat() if paper.published else None, day, WINDOW_DAYS[window])
+        d = decay(age, self.config.half_life(window))
+        contributions = {"recency": d * self.config.recency_weight}
+        return contributions["recency"], contributions, age, d
+
+    def _unlisted(self, paper: Paper, window: str, day: date) -> TrendingEntry:
+        if paper.published and paper.published > day:
+            line = f"Not on this list: published {paper.published.isoformat()}, after {day.isoformat()}."
+            return TrendingEntry(paper=paper, rank=0, score=0.0, breakdown={}, explanation=line)
+        score, contributions, _age, d = self._recency_only(paper, window, day)
+        when = ex.period(window, day)
+        line = f"Not on this list: no engagement {when} and not among the newest papers; age weight x{d:.2f}."
+        return TrendingEntry(paper=paper, rank=0, score=score, breakdown=contributions, explanation=line)
+
+    def _recency_fallback(self, window: str, day: date, category: str, limit: int, offset: int) -> list[TrendingEntry]:
+        """A category with nothing on the materialised list: its newest papers, by recency."""
+        papers = self.store.list_papers(PaperQuery(until=day, category=category, limit=limit, offset=offset))
+        out = []
+        for i, paper in enumerate(papers):
+            score, contributions, age, d = self._recency_only(paper, window, day)
+            line = ex.explanation(contributions, {}, age, d, window, day)
+            out.append(TrendingEntry(paper=paper, rank=offset + i + 1, score=score, breakdown=contributions,
+                                     explanation=line))
+        return out
+
+    # -- custom ranges (computed live, not materialised) ---------------------------------
+    def range(
+        self, since: date, until: date, category: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[TrendingEntry]:
+        """Trending over any span of days; the half-life is that of the nearest standard window."""
+        if since > until:
+            raise ValueError(f"since: {since.isoformat()} is after until {until.isoformat()}")
+        length = (until - since).days + 1
+        window = next((w for w, n in WINDOW_DAYS.items() if n >= length), "month")
+        computed = self.compute(since, until, window)
+        ids = [s.paper_id for s in computed.scored]
+        if category:
+            wanted = {p.id for p in self.store.get_papers(ids) if category in p.categories}
+            ids = [i for i in ids if i in wanted]
+        by_id = {s.paper_id: s for s in computed.scored}
+        page = ids[offset : offset + limit]
+        papers = {p.id: p for p in self.store.get_papers(page)}
+        out = []
+        for rank, pid in enumerate(page, start=offset + 1):
+            s = by_id[pid]
+            line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, "custom", until, since)
+            out.append(TrendingEntry(paper=papers[pid], rank=rank, score=s.score, breakdown=dict(s.contributions),
+                                     explanation=line))
+        return out
