@@ -1,0 +1,49 @@
+"""Search: the public face is `open_searcher` and the names in `base.py`.
+
+Everything else in this package (query parser, backends, fusion, highlighting)
+is an implementation detail behind the `Searcher` contract.
+"""
+
+from __future__ import annotations
+
+from paperfeed.config import Settings
+from paperfeed.search.base import Hit, PaperNotFound, QueryError, Searcher, SearchRequest, SearchResults
+from paperfeed.store.base import Store
+
+__all__ = ["Hit", "PaperNotFound", "QueryError", "SearchRequest", "SearchResults", "Searcher",
+           "embedded_backends", "open_searcher"]
+
+
+def embedded_backends(settings: Settings):  # -> Backends
+    """tantivy + usearch under ``settings.index_dir`` (the default, no server needed)."""
+    from paperfeed.search.backends import Backends
+    from paperfeed.search.keys import KeyMap
+    from paperfeed.search.lexical import TantivyIndex
+    from paperfeed.search.vectors import UsearchIndex
+
+    root = settings.index_dir
+    root.mkdir(parents=True, exist_ok=True)
+    keys = KeyMap(root / "keys.jsonl")
+    return Backends(lexical=TantivyIndex(root / "lexical", keys), vectors=UsearchIndex(root / "vectors", keys))
+
+
+def _embedder_loader(settings: Settings):
+    def load():
+        from paperfeed.search.embed import load_embedder
+
+        return load_embedder(settings.embedder, device=settings.embed_device)
+
+    return load
+
+
+def open_searcher(settings: Settings, store: Store, device: str | None = None) -> Searcher:
+    """The configured searcher. ``embedder="none"`` means keyword search only; an
+    embedder that cannot load degrades to keyword search with a notice, never an error."""
+    from paperfeed.search.engine import HybridSearcher
+
+    if device:
+        settings = settings.model_copy(update={"embed_device": device})
+    backends = embedded_backends(settings)
+    if settings.embedder == "none":
+        return HybridSearcher(store, backends, None, embedder_off_reason="semantic search is off (embedder=none)")
+    return HybridSearcher(store, backends, _embedder_loader(settings))

@@ -24,6 +24,10 @@ class QueryError(ValueError):
         self.message = message
 
 
+class PaperNotFound(QueryError):
+    """The paper id asked about is not stored (-> HTTP 404 where the caller distinguishes it)."""
+
+
 @dataclass(slots=True)
 class SearchRequest:
     q: str = ""

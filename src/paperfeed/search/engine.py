@@ -1,0 +1,296 @@
+"""The hybrid `Searcher`: keyword top-N + semantic top-N -> fusion -> filters -> page of Hits.
+
+It knows only the two backend protocols (`backends.py`), the store and an
+embedder, so the embedded pair and a PostgreSQL pair give the same behaviour.
+Semantic search is an improvement, never a dependency: without an embedder,
+with an empty vector index, or when embedding the query fails, a search
+degrades to keyword matches and says so in `SearchResults.notice`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from paperfeed.models import Paper
+from paperfeed.search.backends import Backends, Ranked
+from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest, SearchResults
+from paperfeed.search.fusion import FusionParams, fuse
+from paperfeed.search.highlight import highlight, query_stems
+from paperfeed.search.query import Filters, ParsedQuery, Phrase, Term, parse_query, split_words
+from paperfeed.store.base import Store
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 100
+MAX_DEPTH = 1000  # deepest result a page may reach; deeper paging is not a search use
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParams:
+    """Tuned on SciFact train qrels only (docs/benchmarks-search.md)."""
+
+    candidates: int = 100  # top-N taken from each retriever before fusion
+    fusion: FusionParams = field(default_factory=FusionParams)
+    similar_author_bonus: float = 0.03  # per shared author (at most two count)
+    similar_category_bonus: float = 0.01  # same primary category
+
+
+class HybridSearcher:
+    """`Searcher` over a lexical + vector backend pair."""
+
+    def __init__(self, store: Store, backends: Backends, embedder_loader: Callable[[], object | None] | None = None,
+                 params: EngineParams | None = None, embedder_off_reason: str | None = None) -> None:
+        self.store = store
+        self.backends = backends
+        self.params = params or EngineParams()
+        self._loader = embedder_loader
+        self._embedder: object | None = None
+        self._embedder_tried = embedder_loader is None
+        self._off_reason = embedder_off_reason
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- embedder ----------------------------------------------------------------
+    @property
+    def embedder(self) -> object | None:
+        """The embedder, loaded on first use; None (with a reason kept) when unavailable."""
+        if not self._embedder_tried:
+            self._embedder_tried = True
+            try:
+                self._embedder = self._loader() if self._loader else None
+            except Exception as exc:
+                log.warning("semantic search unavailable: %s", exc)
+                self._off_reason = f"semantic search unavailable ({exc})"
+        return self._embedder
+
+    def _dense_unavailable(self) -> str | None:
+        """Why dense retrieval cannot run now, or None when it can."""
+        embedder = self.embedder
+        if embedder is None:
+            return self._off_reason or "semantic search is off"
+        vectors = self.backends.vectors
+        if vectors.count() == 0 or vectors.embedder_name() != getattr(embedder, "name", None):
+            return "the semantic index is not built yet (run `paperfeed index`)"
+        return None
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vec = self._query_vectors.get(text)
+        if vec is None:
+            vec = np.asarray(self.embedder.embed_query(text), dtype=np.float32)  # type: ignore[union-attr]
+            self._query_vectors[text] = vec
+            if len(self._query_vectors) > 1024:
+                self._query_vectors.popitem(last=False)
+        else:
+            self._query_vectors.move_to_end(text)
+        return vec
+
+    # -- search ------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        _validate(request)
+        parsed = _with_request_filters(parse_query(request.q), request)
+        depth = request.page * request.page_size
+        offset = depth - request.page_size
+        mode = request.mode
+        notice: str | None = None
+        if mode != "lexical" and parsed.has_text and parsed.semantic_text().strip():
+            reason = self._dense_unavailable()
+            if reason:
+                mode, notice = "lexical", f"{reason}: showing keyword matches"
+        elif mode != "lexical":
+            mode = "lexical"  # nothing to embed (only filters or author names): keyword listing
+        lexical = self.backends.lexical
+
+        if not parsed.has_text or (request.sort == "date" and mode != "dense"):
+            ranked = lexical.search(parsed, limit=request.page_size, offset=offset, order="date")
+            fused = _lex_rows(ranked, start=offset + 1)
+            return self._results(request, parsed, fused, ranked.total, mode, notice)
+
+        if mode == "lexical":
+            ranked = lexical.search(parsed, limit=request.page_size, offset=offset)
+            fused = _lex_rows(ranked, start=offset + 1)
+            return self._results(request, parsed, fused, ranked.total, mode, notice)
+
+        try:
+            dense = self._dense(parsed, max(depth, self.params.candidates))
+        except Exception as exc:
+            log.warning("query embedding failed: %s", exc)
+            request_lex = replace(request, mode="lexical")
+            results = self.search(request_lex)
+            results.request, results.notice = request, f"semantic search failed ({exc}): showing keyword matches"
+            return results
+
+        if mode == "dense":
+            rows = _dense_rows(dense)
+            if request.sort == "date":
+                papers = {p.id: p for p in self.store.get_papers(dense.ids)}
+                rows.sort(key=lambda r: (papers[r[0]].published.toordinal() if r[0] in papers
+                                         and papers[r[0]].published else 0), reverse=True)
+            return self._results(request, parsed, rows[offset:depth], len(rows), mode, notice)
+
+        lex = lexical.search(parsed, limit=max(depth, self.params.candidates))
+        merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
+        rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
+        total = max(len(rows), min(lex.total, MAX_DEPTH))
+        return self._results(request, parsed, rows[offset:depth], total, mode, notice)
+
+    def _dense(self, parsed: ParsedQuery, limit: int) -> Ranked:
+        """Nearest papers to the query text that also satisfy its required/forbidden parts."""
+        vec = self._embed_query(parsed.semantic_text())
+        vectors, lexical = self.backends.vectors, self.backends.lexical
+        n = limit
+        while True:
+            ranked = vectors.search(vec, n)
+            if not parsed.is_constrained:
+                return ranked
+            keep = lexical.filter_ids(ranked.ids, parsed)
+            pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores, strict=True) if i in keep]
+            if len(pairs) >= limit or len(ranked.ids) < n or n >= 20 * limit:
+                pairs = pairs[:limit]
+                return Ranked(ids=[i for i, _ in pairs], scores=[s for _, s in pairs], total=len(pairs))
+            n *= 5  # a narrow filter: look further down the neighbour list
+
+    # -- similar -----------------------------------------------------------------
+    def similar(self, paper_id: str, k: int = 10) -> list[Hit]:
+        paper = self.store.get_paper(paper_id)
+        if paper is None:
+            raise PaperNotFound("id", f"no paper with id '{paper_id}'")
+        k = _check_k(k)
+        vec = None if self._dense_unavailable() else self.backends.vectors.get([paper.id]).get(paper.id)
+        if vec is None:
+            ranked = self.backends.lexical.more_like_this(paper, k)
+            rows = _lex_rows(ranked)
+            return self._hits(rows, frozenset())
+        ranked = self.backends.vectors.search(vec, 3 * k + 1)
+        pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores, strict=True) if i != paper.id]
+        papers = {p.id: p for p in self.store.get_papers([i for i, _ in pairs])}
+        authors = set(paper.authors)
+        rows = []
+        for rank, (pid, sim) in enumerate(pairs, start=1):
+            other = papers.get(pid)
+            if other is None:
+                continue
+            bonus = self.params.similar_author_bonus * min(len(authors.intersection(other.authors)), 2)
+            if paper.primary_category and other.primary_category == paper.primary_category:
+                bonus += self.params.similar_category_bonus
+            rows.append((pid, sim + bonus, None, rank, None, sim))
+        rows.sort(key=lambda r: -r[1])
+        return self._hits(rows[:k], frozenset(), papers)
+
+    def more_like(self, paper_ids: list[str], k: int = 10, exclude: set[str] | None = None) -> list[Hit]:
+        k = _check_k(k)
+        skip = set(paper_ids) | (exclude or set())
+        if not paper_ids:
+            return []
+        vecs = {} if self._dense_unavailable() else self.backends.vectors.get(paper_ids)
+        if vecs:
+            centroid = np.mean(np.stack(list(vecs.values())), axis=0)
+            norm = float(np.linalg.norm(centroid))
+            if norm > 0:
+                ranked = self.backends.vectors.search(centroid / norm, k + len(skip))
+                rows = _dense_rows(ranked, skip)
+                return self._hits(rows[:k], frozenset())
+        papers = self.store.get_papers(paper_ids[:50])
+        if not papers:
+            return []
+        pseudo = replace(papers[0], id="\x00more-like", title=" ".join(p.title for p in papers),
+                         abstract=" ".join(p.abstract for p in papers))
+        ranked = self.backends.lexical.more_like_this(pseudo, k + len(skip))
+        rows = _lex_rows(ranked, skip=skip)
+        return self._hits(rows[:k], frozenset())
+
+    def refresh(self, progress: bool = True) -> int:
+        from paperfeed.search.refresh import refresh_indexes
+
+        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress)
+
+    def close(self) -> None:
+        self.backends.close()
+
+    # -- assembling hits -----------------------------------------------------------
+    def _results(self, request: SearchRequest, parsed: ParsedQuery, rows: list[tuple], total: int,
+                 mode: str, notice: str | None) -> SearchResults:
+        hits = self._hits(rows, query_stems(_highlight_words(parsed)))
+        return SearchResults(request=request, hits=hits, total=total, mode=mode, notice=notice)  # type: ignore[arg-type]
+
+    def _hits(self, rows: list[tuple], stems: frozenset[str], papers: dict[str, Paper] | None = None) -> list[Hit]:
+        if papers is None:
+            papers = {p.id: p for p in self.store.get_papers([r[0] for r in rows])}
+        hits = []
+        for pid, score, lex_rank, dense_rank, lex_score, dense_score in rows:
+            paper = papers.get(pid)
+            if paper is None:
+                continue  # deleted from the store since it was indexed
+            title_html, title_spans = highlight(paper.title, stems)
+            abstract_html, abstract_spans = highlight(paper.abstract, stems)
+            hits.append(Hit(paper=paper, score=float(score), lexical_rank=lex_rank, dense_rank=dense_rank,
+                            lexical_score=lex_score, dense_score=dense_score, title_html=title_html,
+                            abstract_html=abstract_html, title_highlights=title_spans,
+                            abstract_highlights=abstract_spans))
+        return hits
+
+
+def _lex_rows(ranked: Ranked, start: int = 1, skip: set[str] | frozenset[str] = frozenset()) -> list[tuple]:
+    """(id, score, lexical_rank, dense_rank, lexical_score, dense_score) rows from a keyword ranking."""
+    return [(i, s, start + n, None, s, None)
+            for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True)) if i not in skip]
+
+
+def _dense_rows(ranked: Ranked, skip: set[str] | frozenset[str] = frozenset()) -> list[tuple]:
+    return [(i, s, None, n, None, s)
+            for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True), start=1) if i not in skip]
+
+
+def _highlight_words(parsed: ParsedQuery) -> list[str]:
+    words: list[str] = []
+    for clause in (*parsed.should, *parsed.must):
+        if clause.field == "author":
+            continue
+        words.extend((clause.text,) if isinstance(clause, Term) else clause.words)
+    return words
+
+
+def _validate(request: SearchRequest) -> None:
+    if request.mode not in ("hybrid", "lexical", "dense"):
+        raise QueryError("mode", f"'{request.mode}' is not a mode (use hybrid, lexical or dense)")
+    if request.sort not in ("relevance", "date"):
+        raise QueryError("sort", f"'{request.sort}' is not a sort order (use relevance or date)")
+    if not isinstance(request.page, int) or request.page < 1:
+        raise QueryError("page", "must be a whole number from 1")
+    if not isinstance(request.page_size, int) or not 1 <= request.page_size <= MAX_PAGE_SIZE:
+        raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
+    if request.page * request.page_size > MAX_DEPTH:
+        raise QueryError("page", f"results are available up to the {MAX_DEPTH}th; narrow the query instead")
+    if request.since and request.until and request.since > request.until:
+        raise QueryError("since", f"{request.since} is after until={request.until}")
+
+
+def _check_k(k: int) -> int:
+    if not isinstance(k, int) or not 1 <= k <= MAX_PAGE_SIZE:
+        raise QueryError("k", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return k
+
+
+def _with_request_filters(parsed: ParsedQuery, request: SearchRequest) -> ParsedQuery:
+    """Fold the request's form fields (since, category, author...) into the query's filters."""
+    f = parsed.filters
+    since = max(d for d in (f.since, request.since) if d) if (f.since or request.since) else None
+    until = min(d for d in (f.until, request.until) if d) if (f.until or request.until) else None
+    categories = list(f.categories)
+    if request.category:
+        cat = request.category.strip()
+        if not cat or len(cat) > 40:
+            raise QueryError("category", f"'{cat[:40]}' is not a category (e.g. cs.CL)")
+        categories = [cat] if not categories else [c for c in categories if c.lower() == cat.lower()] or ["\x00none"]
+    must = list(parsed.must)
+    if request.author:
+        words = tuple(split_words(request.author))[:20]
+        if words:
+            must.append(Phrase(words, "author") if len(words) > 1 else Term(words[0], "author"))
+    if since and until and since > until:
+        raise QueryError("since", f"the date range is empty: {since} is after {until}")
+    filters = Filters(since=since, until=until, categories=categories, exclude_categories=list(f.exclude_categories))
+    return ParsedQuery(should=list(parsed.should), must=must, must_not=list(parsed.must_not), filters=filters)

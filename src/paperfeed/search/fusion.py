@@ -1,0 +1,78 @@
+"""Combining the keyword and the semantic ranking into one. Pure functions.
+
+Two methods, both standard: reciprocal rank fusion (RRF, Cormack et al. 2009),
+which needs no score calibration, and a convex combination of normalised
+scores, which keeps how *much* better one hit is than the next. Which one and
+with what weights is chosen on SciFact train qrels only (docs/benchmarks-search.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class FusionParams:
+    method: Literal["rrf", "linear"] = "rrf"
+    k: float = 60.0  # RRF rank offset
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    normalise: Literal["minmax", "zscore"] = "minmax"  # for method="linear"
+
+
+@dataclass(frozen=True, slots=True)
+class Fused:
+    id: str
+    score: float
+    lexical_rank: int | None  # 1-based
+    dense_rank: int | None
+    lexical_score: float | None
+    dense_score: float | None
+
+
+def rrf_scores(rankings: list[list[str]], weights: list[float], k: float = 60.0) -> dict[str, float]:
+    """sum_i w_i / (k + rank_i(d)) over the rankings a document appears in (rank 1-based)."""
+    out: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, doc in enumerate(ranking, start=1):
+            out[doc] = out.get(doc, 0.0) + weight / (k + rank)
+    return out
+
+
+def normalise(scores: list[float], how: str = "minmax") -> list[float]:
+    """Scores mapped to a comparable scale; a constant list maps to all 1.0 (minmax) or 0.0 (zscore)."""
+    if not scores:
+        return []
+    if how == "zscore":
+        mean = sum(scores) / len(scores)
+        var = sum((s - mean) ** 2 for s in scores) / len(scores)
+        sd = var**0.5
+        return [(s - mean) / sd if sd > 0 else 0.0 for s in scores]
+    lo, hi = min(scores), max(scores)
+    return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
+
+
+def fuse(lexical: tuple[list[str], list[float]], dense: tuple[list[str], list[float]],
+         params: FusionParams = FusionParams()) -> list[Fused]:
+    """One ranking from two (ids, scores) lists, best first; ties broken by best single rank, then id."""
+    lex_ids, lex_scores = lexical
+    den_ids, den_scores = dense
+    lex_rank = {d: r for r, d in enumerate(lex_ids, start=1)}
+    den_rank = {d: r for r, d in enumerate(den_ids, start=1)}
+    lex_score = dict(zip(lex_ids, lex_scores, strict=True))
+    den_score = dict(zip(den_ids, den_scores, strict=True))
+    if params.method == "rrf":
+        fused = rrf_scores([lex_ids, den_ids], [params.lexical_weight, params.dense_weight], params.k)
+    else:
+        fused = {}
+        floor = 0.0 if params.normalise == "minmax" else None
+        ln = dict(zip(lex_ids, normalise(lex_scores, params.normalise), strict=True))
+        dn = dict(zip(den_ids, normalise(den_scores, params.normalise), strict=True))
+        lmin = min(ln.values(), default=0.0) if floor is None else floor
+        dmin = min(dn.values(), default=0.0) if floor is None else floor
+        for doc in lex_rank.keys() | den_rank.keys():
+            fused[doc] = params.lexical_weight * ln.get(doc, lmin) + params.dense_weight * dn.get(doc, dmin)
+    big = 1 << 30
+    order = sorted(fused, key=lambda d: (-fused[d], min(lex_rank.get(d, big), den_rank.get(d, big)), d))
+    return [Fused(d, fused[d], lex_rank.get(d), den_rank.get(d), lex_score.get(d), den_score.get(d)) for d in order]

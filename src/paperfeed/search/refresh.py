@@ -1,0 +1,99 @@
+"""Catching the indexes up with the store, incrementally, by the store's `seq` counter.
+
+One function serves `paperfeed index`, the scheduler and tests. Papers come in
+`seq` order, so committing every few thousand with the last seq seen is a valid
+resume point: a crash or Ctrl-C loses at most one batch of work, never data.
+Embeddings are computed only for new or changed papers (the embedder's cache in
+the store keys them by content), and a different embedder rebuilds the vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from paperfeed.models import Paper
+from paperfeed.search.backends import Backends
+from paperfeed.store.base import Store
+
+LEXICAL_BATCH = 5000
+EMBED_BATCH = 256
+VECTOR_COMMIT_EVERY = 4096
+
+
+@contextmanager
+def _bar(enabled: bool, label: str, total: int) -> Iterator[callable]:
+    if not enabled or total <= 0:
+        yield lambda n: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _batches(store: Store, after: int, size: int) -> Iterator[list[Paper]]:
+    batch: list[Paper] = []
+    for paper in store.iter_papers(after_seq=after, batch_size=1000):
+        batch.append(paper)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def refresh_lexical(store: Store, backends: Backends, progress: bool = True) -> int:
+    lexical = backends.lexical
+    after, top = lexical.indexed_seq(), store.max_seq()
+    if top <= after:
+        return 0
+    done = 0
+    with _bar(progress, "keyword index", top - after) as advance:
+        for batch in _batches(store, after, LEXICAL_BATCH):
+            done += lexical.upsert(batch)
+            lexical.commit(batch[-1].seq)
+            advance(batch[-1].seq - after)
+            after = batch[-1].seq
+    return done
+
+
+def embed_batch(store: Store, embedder: object, papers: list[Paper]) -> np.ndarray:
+    """Vectors for `papers` in order, through the store's embedding cache (only new texts are computed)."""
+    from paperfeed.search.embed import embed_papers
+
+    return np.asarray(embed_papers(store, embedder, papers, progress=False), dtype=np.float32)  # type: ignore[arg-type]
+
+
+def refresh_vectors(store: Store, backends: Backends, embedder: object, progress: bool = True) -> int:
+    vectors = backends.vectors
+    name, dim = embedder.name, int(embedder.dim)  # type: ignore[attr-defined]
+    if vectors.embedder_name() != name or vectors.dim != dim:
+        vectors.reset(name, dim)
+    after, top = vectors.indexed_seq(), store.max_seq()
+    if top <= after:
+        return 0
+    done = pending = 0
+    with _bar(progress, f"embeddings ({name})", top - after) as advance:
+        for batch in _batches(store, after, EMBED_BATCH):
+            vectors.upsert([p.id for p in batch], embed_batch(store, embedder, batch))
+            done += len(batch)
+            pending += len(batch)
+            if pending >= VECTOR_COMMIT_EVERY:
+                vectors.commit(batch[-1].seq)
+                pending = 0
+            advance(batch[-1].seq - after)
+            after = batch[-1].seq
+        vectors.commit(after)
+    return done
+
+
+def refresh_indexes(store: Store, backends: Backends, embedder: object | None, progress: bool = True) -> int:
+    """Bring both indexes up to date; returns how many papers the keyword index took in."""
+    n = refresh_lexical(store, backends, progress)
+    if embedder is not None:
+        refresh_vectors(store, backends, embedder, progress)
+    return n
