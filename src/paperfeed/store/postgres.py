@@ -60,9 +60,12 @@ def normalise_url(url: str | URL) -> URL:
 def describe_server(url: URL) -> str:
     """``host:port`` for messages; a Unix-socket directory stands in for the host."""
     host = url.host or url.query.get("host") or "localhost"
+    port = url.port or url.query.get("port") or 5432
     if isinstance(host, tuple):
         host = ",".join(host)
-    return f"{host}:{url.port or 5432}"
+    if isinstance(port, tuple):
+        port = ",".join(port)
+    return f"{host}:{port}"
 
 
 def _split_options(url: URL) -> tuple[URL, dict[str, Any]]:
