@@ -48,6 +48,9 @@ class TrendingConfig:
             "view": 20.0,
         }
     )
+    # The strongest signal of a paper counts fully, every further one at this weight, so a
+    # missing signal (no code, so no stars) costs at most this share of what it would add.
+    secondary_weight: float = 0.5
     # Per-window percentile of log1p(rise) that maps to 1.0 (robust to one outlier).
     quantile: float = 0.95
     # Events from one network prefix beyond this many count only as sqrt(the rest).

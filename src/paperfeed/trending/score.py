@@ -6,7 +6,8 @@ For a window W = [start, end) computed as of `end`, and a paper p published
     rise_k(p)   = how much signal kind k grew *inside* W (velocity, not totals)
     n_k(p)      = log1p(rise_k(p)) / scale_k,   scale_k = max(log1p(q95_k), log1p(floor_k))
     decay(p)    = 0.5 ** (age / half_life_W)
-    score(p)    = decay(p) * (sum_k weight_k * n_k(p) + recency_weight)
+    v_k(p)      = weight_k * n_k(p), sorted so that v_1 >= v_2 >= ...
+    score(p)    = decay(p) * (v_1 + secondary_weight * (v_2 + v_3 + ...) + recency_weight)
 
 The breakdown of a score is exactly its summands, so it always adds up.
 Times are plain floats (seconds since the epoch) here: callers convert once,
@@ -159,13 +160,19 @@ def score_papers(
     out = []
     for paper_id, age in ages.items():
         d = decay(age, half_life)
-        contributions = {}
         paper_rises = {k: v for k, v in rises.get(paper_id, {}).items() if v > 0}
+        weighted = {}
         for kind in sorted(paper_rises):
             weight = config.weight(kind)
             scale = kind_scales.get(kind)
             if weight > 0 and scale:
-                contributions[kind] = d * weight * math.log1p(paper_rises[kind]) / scale
+                weighted[kind] = weight * math.log1p(paper_rises[kind]) / scale
+        # The strongest signal counts in full, every further one at `secondary_weight`:
+        # corroboration helps, but a paper without code (no stars) is not sunk by it.
+        ordered = sorted(weighted, key=lambda k: (-weighted[k], k))
+        contributions = {
+            kind: d * weighted[kind] * (1.0 if i == 0 else config.secondary_weight) for i, kind in enumerate(ordered)
+        }
         contributions["recency"] = d * config.recency_weight
         out.append(Scored(paper_id, math.fsum(contributions.values()), contributions, paper_rises, age, d))
     out.sort(key=lambda s: (-s.score, s.age_days, _desc(s.paper_id)))
