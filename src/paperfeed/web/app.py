@@ -1,0 +1,138 @@
+"""The ASGI application: `create_app(pf)` wires routers, middleware, templates and static files.
+
+`factory()` builds one from the environment (``PAPERFEED_*``); it is what
+``paperfeed serve`` hands to uvicorn, so every worker process opens its own
+`Paperfeed` (store connections and index readers are per process).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from paperfeed.app import Paperfeed, open_paperfeed
+from paperfeed.config import Settings
+from paperfeed.web import api, errors, feed_routes, hf_api, pages
+from paperfeed.web.engagement import Engagement
+from paperfeed.web.security import SecurityHeadersMiddleware, Signer
+from paperfeed.web.templating import STATIC_DIR, build_templates
+
+access_log = logging.getLogger("paperfeed.access")
+SUBSCRIBE_MODULE = "paperfeed.web.subscribe"
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files with long cache lifetimes: links carry ``?v=<hash of the assets>``."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+class AccessLogMiddleware:
+    """One log line per request: method, path, status, milliseconds (plain ASGI, no buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_logged(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_logged)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    "%s %s %s %d %.1fms",
+                    client[0] if client else "-",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - start) * 1000,
+                )
+
+
+def subscribe_available() -> bool:
+    try:
+        return importlib.util.find_spec(SUBSCRIBE_MODULE) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def create_app(pf: Paperfeed, close_on_shutdown: bool = False) -> FastAPI:
+    """The web site, JSON API, HF-compatible API and feeds over one `Paperfeed`."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            pf.close()
+
+    app = FastAPI(
+        title="paperfeed",
+        version="1",
+        description="Self-hosted research-paper discovery. Errors: `{\"error\": {\"param\", \"message\"}}`.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.pf = pf
+    app.state.signer = Signer(pf.settings.resolved_secret_key())
+    app.state.templates = build_templates()
+    app.state.engagement = Engagement(pf.store)
+    app.state.subscribe_enabled = subscribe_available()
+
+    errors.install(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        papers = pf.store.count_papers()
+        return JSONResponse({"status": "ok", "papers": papers}, headers={"Cache-Control": "no-store"})
+
+    app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(hf_api.router)  # before pages: /papers/{id}.md must win over /papers/{id}
+    app.include_router(api.router)
+    app.include_router(feed_routes.router)
+    if app.state.subscribe_enabled:
+        subscribe = importlib.import_module(SUBSCRIBE_MODULE)
+        app.include_router(subscribe.router)
+    app.include_router(pages.router)
+
+    app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def factory() -> FastAPI:
+    """uvicorn's app factory (``paperfeed.web.app:factory``): settings from ``PAPERFEED_*``."""
+    pf = open_paperfeed(Settings())
+    return create_app(pf, close_on_shutdown=True)
+
+
+__all__ = ["create_app", "factory"]

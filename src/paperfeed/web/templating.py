@@ -1,0 +1,87 @@
+"""Jinja2 set-up shared by every page (and by the subscription router).
+
+Autoescaping is on for every template; the only values inserted unescaped
+are the search highlights, which the search layer hands over already
+escaped with ``<mark>`` added (`Hit.title_html` / `abstract_html`), wrapped
+in `Markup` in exactly one place (the `highlighted` filter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from paperfeed.web.params import PERIOD_LABELS
+from paperfeed.web.security import CSRF_FIELD, csrf_token
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+SUBSCRIBE_TEXT = "Get trending papers in your email inbox once a day"
+
+
+def _asset_version() -> str:
+    """Changes when any static file changes, so links can be cached for a year."""
+    h = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def qs(params: dict[str, Any] | None = None, **overrides: Any) -> str:
+    """``?a=1&b=2`` from a dict plus overrides; None/empty values are left out."""
+    merged = dict(params or {})
+    merged.update(overrides)
+    clean = {k: v for k, v in merged.items() if v not in (None, "", False)}
+    return ("?" + urlencode(clean)) if clean else ""
+
+
+def paper_path(paper_id: str) -> str:
+    return "/papers/" + quote(paper_id, safe="/.-_")
+
+
+def highlighted(value: str | None, fallback: str = "") -> Markup:
+    """Search highlights are pre-escaped HTML by contract; everything else is escaped."""
+    if value:
+        return Markup(value)  # escaped by the search layer, see search.base.Hit
+    return Markup.escape(fallback)
+
+
+def clip(text: str, n: int = 320) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.globals.update(
+        csrf_token=csrf_token,
+        CSRF_FIELD=CSRF_FIELD,
+        qs=qs,
+        paper_path=paper_path,
+        PERIOD_LABELS=PERIOD_LABELS,
+        SUBSCRIBE_TEXT=SUBSCRIBE_TEXT,
+        asset_version=_asset_version(),
+    )
+    env.filters.update(highlighted=highlighted, clip=clip)
+    return templates
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page template; `request` is in the context for `csrf_token(request)`."""
+    templates: Jinja2Templates = request.app.state.templates
+    ctx = {"request": request, "subscribe_enabled": request.app.state.subscribe_enabled} | context
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

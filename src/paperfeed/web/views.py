@@ -1,0 +1,267 @@
+"""One data function per view; pages, the JSON API and the feeds render what they return.
+
+(datasette's habit: build the data once, choose the renderer last.) The
+functions take the `Paperfeed` and plain, already-validated arguments, and
+they degrade rather than fail when search or trending is not available
+(not built yet, index missing): the view then carries a `notice`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from paperfeed.models import Paper
+from paperfeed.search.base import Hit, QueryError, SearchRequest, SearchResults
+from paperfeed.store.base import PaperQuery
+from paperfeed.web.bibtex import bibtex_entry
+from paperfeed.web.params import Period, Span
+
+if TYPE_CHECKING:
+    from paperfeed.app import Paperfeed
+    from paperfeed.search.base import Searcher
+    from paperfeed.trending.base import Trending, TrendingEntry, Window
+    from paperfeed.web.engagement import Engagement
+
+log = logging.getLogger("paperfeed.web")
+
+SEARCH_UNAVAILABLE = "Search is not available right now (the index is not built yet)."
+TRENDING_UNAVAILABLE = "Trending is not available yet: showing papers by date only."
+
+
+_OPEN_LOCK = threading.Lock()  # the first requests arrive together on several threads; open once
+
+
+def searcher_of(pf: Paperfeed) -> Searcher | None:
+    """The searcher, or None while search is not installed/built (the site still serves listings)."""
+    try:
+        if "search" in pf.__dict__:
+            return pf.search
+        with _OPEN_LOCK:
+            return pf.search
+    except (ImportError, AttributeError, NotImplementedError, FileNotFoundError) as exc:
+        log.warning("search unavailable: %s", exc)
+        return None
+
+
+def trending_of(pf: Paperfeed) -> Trending | None:
+    try:
+        if "trending" in pf.__dict__:
+            return pf.trending
+        with _OPEN_LOCK:
+            return pf.trending
+    except (ImportError, AttributeError, NotImplementedError, FileNotFoundError) as exc:
+        log.warning("trending unavailable: %s", exc)
+        return None
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def latest_day(pf: Paperfeed, on_or_before: date | None = None) -> date:
+    """The newest publication date with papers (so the home page is never empty on a quiet day)."""
+    on_or_before = on_or_before or today()
+    newest = pf.store.list_papers(PaperQuery(until=on_or_before, limit=1))
+    if newest and newest[0].published:
+        return newest[0].published
+    return on_or_before
+
+
+# -- listings -----------------------------------------------------------------
+@dataclass(slots=True)
+class ListingView:
+    span: Span
+    papers: list[Paper]
+    total: int
+    page: int
+    page_size: int
+    category: str | None
+    upvotes: dict[str, int]
+    trending: list[TrendingEntry] = field(default_factory=list)
+    trending_notice: str | None = None
+
+    @property
+    def has_next_page(self) -> bool:
+        return self.page * self.page_size < self.total
+
+
+def listing_view(
+    pf: Paperfeed,
+    engagement: Engagement,
+    period: Period,
+    day: date,
+    category: str | None = None,
+    page: int = 1,
+    page_size: int = 30,
+    trending_limit: int = 10,
+    sort: str = "published",
+) -> ListingView:
+    """Papers published in the day/week/month containing `day`, plus that window's trending."""
+    span = Span.containing(period, day)
+    query = PaperQuery(
+        since=span.start, until=span.end, category=category, limit=page_size, offset=(page - 1) * page_size
+    )
+    total = pf.store.count_papers(query)
+    papers: list[Paper]
+    entries: list[TrendingEntry] = []
+    notice = None
+    trending = trending_of(pf) if (trending_limit or sort == "trending") else None
+    if trending is not None:
+        try:
+            limit = page_size if sort == "trending" else trending_limit
+            offset = (page - 1) * page_size if sort == "trending" else 0
+            entries = trending.list(window=period, day=span.end, category=category, limit=limit, offset=offset)
+        except Exception as exc:  # a broken ranking must not take the listing down
+            log.exception("trending failed")
+            notice = f"Trending is unavailable: {type(exc).__name__}"
+    elif trending_limit or sort == "trending":
+        notice = TRENDING_UNAVAILABLE
+    if sort == "trending" and entries:
+        papers = [e.paper for e in entries]
+    else:
+        papers = pf.store.list_papers(query)
+    ids = [p.id for p in papers] + [e.paper.id for e in entries]
+    return ListingView(
+        span=span,
+        papers=papers,
+        total=total,
+        page=page,
+        page_size=page_size,
+        category=category,
+        upvotes=engagement.upvote_counts(ids),
+        trending=entries[:trending_limit] if sort != "trending" else entries,
+        trending_notice=notice,
+    )
+
+
+# -- trending -------------------------------------------------------------------
+@dataclass(slots=True)
+class TrendingView:
+    window: Window
+    day: date
+    category: str | None
+    entries: list[TrendingEntry]
+    upvotes: dict[str, int]
+    notice: str | None = None
+
+
+def trending_view(
+    pf: Paperfeed,
+    engagement: Engagement,
+    window: Window,
+    day: date,
+    category: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> TrendingView:
+    trending = trending_of(pf)
+    if trending is None:
+        return TrendingView(window, day, category, [], {}, TRENDING_UNAVAILABLE)
+    entries = trending.list(window=window, day=day, category=category, limit=limit, offset=offset)
+    return TrendingView(window, day, category, entries, engagement.upvote_counts([e.paper.id for e in entries]))
+
+
+def explain_view(pf: Paperfeed, paper_id: str, window: Window, day: date | None) -> TrendingEntry | None:
+    trending = trending_of(pf)
+    if trending is None:
+        return None
+    return trending.explain(paper_id, window=window, day=day)
+
+
+# -- search ---------------------------------------------------------------------
+@dataclass(slots=True)
+class SearchView:
+    request: SearchRequest
+    results: SearchResults | None
+    upvotes: dict[str, int]
+    notice: str | None = None
+
+    @property
+    def hits(self) -> list[Hit]:
+        return self.results.hits if self.results else []
+
+    @property
+    def total(self) -> int:
+        return self.results.total if self.results else 0
+
+    @property
+    def has_next_page(self) -> bool:
+        return self.request.page * self.request.page_size < self.total
+
+
+def search_view(pf: Paperfeed, engagement: Engagement, request: SearchRequest) -> SearchView:
+    """Runs a search; `QueryError` (bad syntax, bad filter) propagates to become a 400."""
+    if not request.q and not (request.category or request.author or request.since or request.until):
+        return SearchView(request, None, {})
+    searcher = searcher_of(pf)
+    if searcher is None:
+        return SearchView(request, None, {}, SEARCH_UNAVAILABLE)
+    try:
+        results = searcher.search(request)
+    except QueryError:
+        raise
+    except Exception as exc:  # show a notice, keep the page
+        log.exception("search failed")
+        return SearchView(request, None, {}, f"Search failed: {type(exc).__name__}")
+    upvotes = engagement.upvote_counts([h.paper.id for h in results.hits])
+    return SearchView(request, results, upvotes, results.notice)
+
+
+# -- one paper --------------------------------------------------------------------
+@dataclass(slots=True)
+class PaperView:
+    paper: Paper
+    upvotes: int
+    upvoted: bool
+    similar: list[Hit]
+    similar_upvotes: dict[str, int]
+    trending: TrendingEntry | None
+    bibtex: str
+    versions: list[dict[str, Any]]
+
+
+def paper_view(
+    pf: Paperfeed,
+    engagement: Engagement,
+    paper_id: str,
+    actor: str | None = None,
+    similar_k: int = 6,
+) -> PaperView | None:
+    paper = pf.store.get_paper(paper_id)
+    if paper is None:
+        return None
+    similar = similar_hits(pf, paper.id, similar_k) if similar_k else []
+    explanation = None
+    trending = trending_of(pf)
+    if trending is not None:
+        try:
+            # As of the newest day with papers (a demo corpus may end months ago); only a listed paper has a "why".
+            entry = trending.explain(paper.id, window="week", day=latest_day(pf))
+            explanation = entry if entry is not None and entry.rank > 0 else None
+        except Exception:
+            log.exception("trending explain failed")
+    return PaperView(
+        paper=paper,
+        upvotes=engagement.upvote_count(paper.id),
+        upvoted=bool(actor and engagement.has_upvoted(paper.id, actor)),
+        similar=similar,
+        similar_upvotes=engagement.upvote_counts([h.paper.id for h in similar]),
+        trending=explanation,
+        bibtex=bibtex_entry(paper),
+        versions=pf.store.paper_versions(paper.id),
+    )
+
+
+def similar_hits(pf: Paperfeed, paper_id: str, k: int) -> list[Hit]:
+    searcher = searcher_of(pf)
+    if searcher is None:
+        return []
+    try:
+        return [h for h in searcher.similar(paper_id, k=k) if h.paper.id != paper_id][:k]
+    except Exception:  # a paper not yet indexed has no neighbours; the page still renders
+        log.warning("similar(%s) failed", paper_id, exc_info=True)
+        return []
