@@ -202,9 +202,10 @@ class ArxivApiSource:
         while start < self.max_results:
             size = min(self.page_size, self.max_results - start)
             page = self._fetch(start, size)
-            for item in page.items:
+            for i, item in enumerate(page.items):
                 if isinstance(item, PaperRecord):
                     seen.add(item.id)
+                self._start = start + i + 1  # the consumer holds this item once it is yielded
                 yield item
             got = len(page.items)
             start += got
