@@ -85,6 +85,10 @@ class SignalsMixin:
         with self.engine.connect() as conn:
             return {(r[0], r[1], r[2]): (float(r[3]), r[4]) for r in conn.execute(stmt)}
 
+    def max_signal_id(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(s.id))).scalar() or 0)
+
     def signal_changes_since(self, signal_id: int) -> tuple[int, str | None]:
         """(max signal id, earliest observed_at among signals with id > `signal_id`)."""
         with self.engine.connect() as conn:

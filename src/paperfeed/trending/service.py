@@ -145,29 +145,36 @@ class StoreTrending:
         """The list's metadata, computing and storing the list first if it is not materialised."""
         meta = self.store.trending_meta(window, day)
         if meta is None:
-            ck = self.store.get_checkpoint(CHECKPOINT) or {}
-            self._materialise(window, day, int(ck.get("signal_id", 0)), int(ck.get("paper_seq", 0)))
+            # High-water marks read *before* computing: anything added meanwhile counts as new later.
+            sid, seq = self.store.max_signal_id(), self.store.max_seq()
+            self._materialise(window, day, sid, seq)
             meta = self.store.trending_meta(window, day) or {}
         return meta
 
+    def _stale(self, meta: dict[str, Any], day: date) -> bool:
+        """Whether signals or papers stored after the list was computed can change it."""
+        _, first_observed = self.store.signal_changes_since(int(meta.get("signal_id", 0)))
+        _, first_published = self.store.paper_changes_since(int(meta.get("paper_seq", 0)))
+        end = _iso(_midnight(day + timedelta(days=1)))
+        touched_signals = first_observed is not None and first_observed < end
+        return touched_signals or (first_published is not None and first_published <= day.isoformat())
+
     # -- the Trending contract -------------------------------------------------------
     def refresh(self, day: date | None = None) -> RefreshReport:
-        """Bring `day`'s lists (default today) up to date with new signals and papers."""
+        """Bring `day`'s lists (default today) up to date; drop other days' lists that new data touches."""
         began = time.perf_counter()
         day = day or today_utc()
+        sid, seq = self.store.max_signal_id(), self.store.max_seq()
         ck = self.store.get_checkpoint(CHECKPOINT) or {}
-        last_sid, last_seq = int(ck.get("signal_id", 0)), int(ck.get("paper_seq", 0))
-        # Read the high-water marks *before* computing: anything added meanwhile is picked up next time.
-        sid, first_observed = self.store.signal_changes_since(last_sid)
-        seq, first_published = self.store.paper_changes_since(last_seq)
+        _, first_observed = self.store.signal_changes_since(int(ck.get("signal_id", 0)))
+        _, first_published = self.store.paper_changes_since(int(ck.get("paper_seq", 0)))
         changed = [d for d in (first_observed and first_observed[:10], first_published) if d]
         report = RefreshReport(day=day, signal_id=sid, paper_seq=seq)
-        changed_from = date.fromisoformat(min(changed)) if changed else None
-        if changed_from is not None:
-            report.dropped_rows = self.store.drop_trending(changed_from, keep=day)
+        if changed:
+            report.dropped_rows = self.store.drop_trending(date.fromisoformat(min(changed)), keep=day)
         for window in WINDOW_DAYS:
-            stale = changed_from is not None and changed_from <= day
-            if stale or self.store.trending_meta(window, day) is None:
+            meta = self.store.trending_meta(window, day)
+            if meta is None or self._stale(meta, day):
                 self._materialise(window, day, sid, seq)
                 report.recomputed.append(window)
         self.store.set_checkpoint(CHECKPOINT, {"signal_id": sid, "paper_seq": seq, "day": day.isoformat()})
