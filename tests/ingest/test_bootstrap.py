@@ -1,0 +1,38 @@
+"""First start: an empty data dir becomes a usable instance with no network."""
+
+from __future__ import annotations
+
+from paperfeed.app import open_paperfeed
+from paperfeed.bootstrap import prepare
+from paperfeed.config import Settings
+from paperfeed.store import PaperQuery
+
+
+def offline_settings(tmp_path) -> Settings:
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens, connects fail at once
+    return Settings(
+        data_dir=tmp_path / "data",
+        embedder="none",
+        arxiv_oai_url=closed,
+        arxiv_api_url=closed,
+        huggingface_url=closed,
+    )
+
+
+def test_first_start_offline_loads_demo_and_says_what_was_unreachable(tmp_path):
+    pf = open_paperfeed(offline_settings(tmp_path))
+    lines: list[str] = []
+    prepare(pf, say=lines.append)
+    assert pf.store.count_papers() >= 1250
+    assert any(line.startswith("loaded the demo corpus") for line in lines)
+    unreachable = [line for line in lines if line.startswith("could not reach")]
+    assert len(unreachable) == 1
+    assert "arXiv OAI-PMH" in unreachable[0] and "Hugging Face" in unreachable[0]
+    # the demo has dated, categorised papers for the daily pages
+    newest = pf.store.list_papers(PaperQuery(limit=1))[0]
+    assert newest.published is not None and newest.categories
+
+    again: list[str] = []
+    prepare(pf, say=again.append, probe=False)
+    assert not any(line.startswith("loaded the demo corpus") for line in again)
+    pf.close()
