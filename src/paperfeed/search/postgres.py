@@ -1,0 +1,355 @@
+"""The server pair: PostgreSQL full-text search (weighted tsvector, GIN) and pgvector HNSW.
+
+Both indexes live inside the database every paperfeed process already shares,
+so any number of web workers see the same index without copying files. The
+lexical side is the generated ``papers.search_tsv`` column (title weight A,
+abstract B, authors C; revision 0002): the database keeps it current as papers
+are stored, so `upsert` has nothing to do and a refresh never lags the store.
+
+Queries are composed from the parsed AST with tsquery *operators* on bound
+parameters (``plainto_tsquery(:w) || ...``, ``&&``, ``!!``), never by pasting
+user text into ``to_tsquery`` syntax, so no input can cause a syntax error or
+reach the parser. Field clauses (``ti:``, ``au:``) check the matching weight
+with ``ts_filter``. Highlighting is the engine's shared highlighter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+
+from paperfeed.models import Paper
+from paperfeed.search.backends import Backends, Ranked
+from paperfeed.search.query import Clause, Filters, ParsedQuery, Phrase, Term
+from paperfeed.store.postgres import PostgresStore
+
+VECTOR_META = "search:postgres:vectors"  # checkpoint row: {"embedder", "dim", "seq"}
+_WEIGHT_OF = {"title": "a", "abstract": "b", "author": "c"}
+# ts_rank_cd weights in {D, C, B, A} order: title 1.0, abstract 0.5, authors 0.25 (tantivy boosts 2 : 1 : 0.5).
+RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"
+RANK_NORMALIZATION = 1  # divide by 1 + log(document length): long abstracts do not win by length alone
+
+
+@dataclass
+class _Sql:
+    """A WHERE fragment under construction, with its bound parameters."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+def _tsquery(sql: _Sql, clause: Clause) -> str:
+    """The tsquery expression for one clause (a word or a phrase), analysed by the server."""
+    words = (clause.text,) if isinstance(clause, Term) else clause.words
+    fn = "phraseto_tsquery" if isinstance(clause, Phrase) else "plainto_tsquery"
+    p = sql.bind(" ".join(words))
+    if clause.field == "author":
+        return f"{fn}('simple', {p})"
+    if clause.field in ("title", "abstract"):
+        return f"{fn}('english', {p})"
+    return f"({fn}('english', {p}) || {fn}('simple', {p}))"
+
+
+def _matches(sql: _Sql, clause: Clause) -> str:
+    q = _tsquery(sql, clause)
+    if clause.field == "all":
+        return f"(search_tsv @@ {q})"
+    # The unweighted test lets the GIN index find candidates; ts_filter checks the field.
+    return f"(search_tsv @@ {q} AND ts_filter(search_tsv, '{{{_WEIGHT_OF[clause.field]}}}') @@ {q})"
+
+
+def _filter_sql(sql: _Sql, filters: Filters) -> list[str]:
+    out = []
+    if filters.since:
+        out.append(f"published >= {sql.bind(filters.since.isoformat())}")
+    if filters.until:
+        out.append(f"published <= {sql.bind(filters.until.isoformat())}")
+    if filters.categories:
+        cats = sql.bind([c.lower() for c in filters.categories])
+        out.append(f"id IN (SELECT paper_id FROM paper_categories WHERE lower(category) = ANY({cats}))")
+    if filters.exclude_categories:
+        cats = sql.bind([c.lower() for c in filters.exclude_categories])
+        out.append(f"id NOT IN (SELECT paper_id FROM paper_categories WHERE lower(category) = ANY({cats}))")
+    return out
+
+
+class PgLexicalIndex:
+    """`LexicalIndex` over ``papers.search_tsv`` (GIN), ranked with ``ts_rank_cd``."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    # -- the index is the table: nothing to write ------------------------------------
+    def upsert(self, papers: Iterable[Paper]) -> int:
+        return sum(1 for _ in papers)
+
+    def commit(self, seq: int) -> None:
+        """Nothing to persist: the database indexed each paper when it was stored."""
+
+    def indexed_seq(self) -> int:
+        return self.store.max_seq()
+
+    def count(self) -> int:
+        return self.store.count_papers()
+
+    def close(self) -> None:
+        """The store owns the connections."""
+
+    # -- queries ------------------------------------------------------------------------
+    def _nonempty(self, sql: _Sql, clauses: list[Clause]) -> list[bool]:
+        """Which clauses leave any lexeme after analysis (a stop word alone constrains nothing)."""
+        if not clauses:
+            return []
+        probe = _Sql()
+        exprs = [f"numnode({_tsquery(probe, c)}) > 0" for c in clauses]
+        with self.engine.connect() as conn:
+            return list(conn.execute(text("SELECT " + ", ".join(exprs)), probe.params).one())
+
+    def _conditions(self, sql: _Sql, query: ParsedQuery, ranked: bool, all_required: bool) -> tuple[list[str], str]:
+        """(WHERE conditions, tsquery to rank by); the condition is "false" when nothing can match."""
+        where: list[str] = []
+        rank_parts: list[str] = []
+        candidates = query.should if ranked else []
+        flags = self._nonempty(sql, [*candidates, *query.must])
+        should = [c for c, ok in zip(candidates, flags[: len(candidates)], strict=True) if ok]
+        must_ok = flags[len(candidates) :]
+        if ranked and query.should and not should and not query.must:
+            return ["false"], "''::tsquery"
+        if should:
+            if all_required:
+                where.extend(_matches(sql, c) for c in should)
+            else:
+                where.append("(" + " OR ".join(_matches(sql, c) for c in should) + ")")
+            rank_parts.extend(_tsquery(sql, c) for c in should)
+        for clause, ok in zip(query.must, must_ok, strict=True):
+            if ok:
+                where.append(_matches(sql, clause))
+                rank_parts.append(_tsquery(sql, clause))
+        for clause in query.must_not:
+            where.append(f"NOT {_matches(sql, clause)}")
+        where.extend(_filter_sql(sql, query.filters))
+        rank_q = " || ".join(rank_parts) if rank_parts else "''::tsquery"
+        return where, rank_q
+
+    def search(self, query: ParsedQuery, limit: int, offset: int = 0, order: str = "relevance") -> Ranked:
+        if limit <= 0:
+            return Ranked()
+        by_date = order == "date" or not query.has_text
+        sql = _Sql()
+        where, rank_q = self._conditions(sql, query, ranked=True, all_required=order == "date")
+        cond = " AND ".join(where) if where else "true"
+        lim, off = sql.bind(limit), sql.bind(offset)
+        if by_date:
+            stmt = (
+                f"SELECT id, 0.0 AS score, count(*) OVER () AS total FROM papers WHERE {cond} "
+                f"ORDER BY published DESC NULLS LAST, id DESC LIMIT {lim} OFFSET {off}"
+            )
+        else:
+            stmt = (
+                f"SELECT id, ts_rank_cd('{RANK_WEIGHTS}', search_tsv, {rank_q}, {RANK_NORMALIZATION}) AS score, "
+                f"count(*) OVER () AS total FROM papers WHERE {cond} "
+                f"ORDER BY score DESC, id LIMIT {lim} OFFSET {off}"
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(stmt), sql.params).all()
+        if not rows:
+            total = 0
+            if offset > 0:  # a page past the end still reports how many matched
+                with self.engine.connect() as conn:
+                    total = int(conn.execute(text(f"SELECT count(*) FROM papers WHERE {cond}"), sql.params).scalar())
+            return Ranked(total=total)
+        return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=int(rows[0][2]))
+
+    def filter_ids(self, ids: Sequence[str], query: ParsedQuery) -> set[str]:
+        if not ids:
+            return set()
+        sql = _Sql()
+        where, _ = self._conditions(sql, query, ranked=False, all_required=False)
+        where.insert(0, f"id = ANY({sql.bind(list(ids))})")
+        with self.engine.connect() as conn:
+            return set(conn.execute(text(f"SELECT id FROM papers WHERE {' AND '.join(where)}"), sql.params).scalars())
+
+    def more_like_this(self, paper: Paper, limit: int, max_terms: int = 25) -> Ranked:
+        """The paper's most frequent lexemes (title counted twice), OR-ed and ranked; itself excluded.
+
+        The tsquery is assembled by the server from lexemes it produced itself
+        (``quote_literal``), not from user text.
+        """
+        if limit <= 0:
+            return Ranked()
+        stmt = text(
+            """
+            WITH terms AS (
+                SELECT lexeme FROM (
+                    SELECT unnest(tsvector_to_array(to_tsvector('english', :title))) AS lexeme
+                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector('english', :title)))
+                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector('english', :abstract)))
+                ) AS words WHERE length(lexeme) > 2
+                GROUP BY lexeme ORDER BY count(*) DESC, lexeme LIMIT :max_terms
+            ), q AS (
+                SELECT CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery) AS q FROM terms
+            )
+            SELECT id, ts_rank_cd(CAST(:weights AS real[]), search_tsv, q.q, :norm) AS score, count(*) OVER ()
+            FROM papers, q
+            WHERE q.q IS NOT NULL AND search_tsv @@ q.q AND id <> :id
+            ORDER BY score DESC, id LIMIT :limit
+            """
+        )
+        params = {"title": paper.title or "", "abstract": paper.abstract or "", "max_terms": max_terms,
+                  "weights": RANK_WEIGHTS, "norm": RANK_NORMALIZATION, "id": paper.id, "limit": limit}
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt, params).all()
+        if not rows:
+            return Ranked()
+        return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=int(rows[0][2]))
+
+
+class PgVectorIndex:
+    """`VectorIndex` on pgvector: ``paper_vectors`` with an HNSW index over cosine distance.
+
+    A bulk (re)build loads without the index and builds it once at the end
+    (much faster than growing the graph row by row); searches before that are
+    exact scans, so results are right, just slower, while it builds.
+    """
+
+    INDEX = "ix_paper_vectors_hnsw"
+
+    def __init__(self, store: PostgresStore, ef_search: int = 64, meta_ttl_s: float = 2.0) -> None:
+        self.store = store
+        self.engine = store.write_engine
+        self.ef_search = ef_search
+        self._meta_ttl = meta_ttl_s
+        self._meta: dict[str, Any] = {}
+        self._meta_at = 0.0
+
+    # -- meta (which embedder, what dimension, how far) -------------------------------
+    def _read_meta(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if now - self._meta_at > self._meta_ttl:
+            self._meta = self.store.get_checkpoint(VECTOR_META) or {}
+            self._meta_at = now
+        return self._meta
+
+    def _write_meta(self, conn: Any, meta: dict[str, Any]) -> None:
+        self.store._write_checkpoint(conn, VECTOR_META, meta)
+        self._meta, self._meta_at = dict(meta), time.monotonic()
+
+    @property
+    def dim(self) -> int:
+        return int(self._read_meta().get("dim", 0))
+
+    def embedder_name(self) -> str | None:
+        return self._read_meta().get("embedder")
+
+    def indexed_seq(self) -> int:
+        return int(self._read_meta().get("seq", 0))
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM paper_vectors")).scalar())
+
+    # -- writing ------------------------------------------------------------------------
+    def reset(self, embedder_name: str, dim: int) -> None:
+        """Empty the table and size its column for `dim`; the HNSW index is rebuilt at the end of the load."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("LOCK TABLE paper_vectors IN ACCESS EXCLUSIVE MODE"))
+            conn.execute(text("TRUNCATE paper_vectors"))
+            conn.execute(text(f"DROP INDEX IF EXISTS {self.INDEX}"))
+            conn.execute(text(f"ALTER TABLE paper_vectors ALTER COLUMN embedding TYPE vector({int(dim)})"))
+            self._write_meta(conn, {"embedder": embedder_name, "dim": int(dim), "seq": 0})
+
+    def upsert(self, paper_ids: Sequence[str], vectors: np.ndarray) -> None:
+        if not len(paper_ids):
+            return
+        meta = self._read_meta()
+        if not meta.get("dim"):
+            raise RuntimeError("vector index has no embedder yet: call reset(embedder_name, dim) first")
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(paper_ids), meta["dim"]):
+            raise ValueError(f"expected vectors of shape ({len(paper_ids)}, {meta['dim']}), got {vectors.shape}")
+        rows = [{"id": pid, "v": vec.tolist()} for pid, vec in zip(paper_ids, vectors, strict=True)]
+        stmt = text(
+            "INSERT INTO paper_vectors (paper_id, embedding) VALUES (:id, CAST(CAST(:v AS real[]) AS vector)) "
+            "ON CONFLICT (paper_id) DO UPDATE SET embedding = EXCLUDED.embedding"
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def commit(self, seq: int) -> None:
+        """Record progress; once caught up with the store, build the HNSW index if it is missing."""
+        with self.engine.begin() as conn:
+            meta = dict(self._read_meta())
+            meta["seq"] = int(seq)
+            self._write_meta(conn, meta)
+        if seq >= self.store.max_seq():
+            self.ensure_index()
+
+    def ensure_index(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+            conn.execute(
+                text(
+                    f"CREATE INDEX IF NOT EXISTS {self.INDEX} ON paper_vectors "
+                    "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+                )
+            )
+
+    # -- reading ------------------------------------------------------------------------
+    @staticmethod
+    def _vector_param(vector: np.ndarray) -> list[float]:
+        return np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+
+    def search(self, vector: np.ndarray, limit: int) -> Ranked:
+        if limit <= 0 or not self.dim:
+            return Ranked()
+        q = self._vector_param(vector)
+        if len(q) != self.dim:
+            raise ValueError(f"query vector has {len(q)} dimensions; the index holds {self.dim}")
+        with self.store.engine.begin() as conn:
+            conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"),
+                         {"ef": str(min(1000, max(self.ef_search, limit)))})
+            rows = conn.execute(
+                text(
+                    "SELECT paper_id, 1 - (embedding <=> CAST(CAST(:q AS real[]) AS vector)) AS score "
+                    "FROM paper_vectors ORDER BY embedding <=> CAST(CAST(:q AS real[]) AS vector) LIMIT :k"
+                ),
+                {"q": q, "k": limit},
+            ).all()
+        return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=len(rows))
+
+    def get(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not paper_ids:
+            return {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT paper_id, CAST(embedding AS real[]) FROM paper_vectors WHERE paper_id = ANY(:ids)"),
+                {"ids": list(paper_ids)},
+            ).all()
+        return {pid: np.asarray(vec, dtype=np.float32) for pid, vec in rows}
+
+    def close(self) -> None:
+        """The store owns the connections."""
+
+
+def postgres_backends(store: PostgresStore) -> Backends:
+    """The lexical + vector pair inside `store`'s database."""
+    return Backends(lexical=PgLexicalIndex(store), vectors=PgVectorIndex(store))
+
+
+def describe(store: PostgresStore) -> dict[str, Any]:
+    """Index state for `paperfeed stats`-style diagnostics."""
+    meta = store.get_checkpoint(VECTOR_META) or {}
+    return {"lexical": "papers.search_tsv (GIN)", "vectors": json.dumps(meta)}
