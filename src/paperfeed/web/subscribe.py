@@ -1,0 +1,260 @@
+"""Subscription pages and API: subscribe, confirm, manage, export, delete, one-click unsubscribe.
+
+No accounts: every page after the subscribe box is reached through a signed
+link from an email (``digest/tokens.py``); the link is the credential, and a
+link only ever reads or changes the subscriber it was issued to. Forms carry
+the site's CSRF token, except the RFC 8058 one-click unsubscribe POST, which
+mail clients send without one; it is accepted only with a valid signed token.
+
+Subscribe answers are identical for every state of the address, and the
+state-dependent work runs after the response (a background task), so neither
+the text nor the timing of the answer says whether an address is subscribed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from paperfeed.digest.outbox import MailContext
+from paperfeed.digest.prefs import FREQUENCIES, TOPIC_LIMITS, WEEKDAYS, PrefsError, timezone_names
+from paperfeed.digest.subscriptions import SUBSCRIBE_ACCEPTED, RateLimited, Subscriptions
+from paperfeed.digest.tokens import TokenError
+from paperfeed.web.security import CSRF_FIELD, network_of, verify_csrf
+from paperfeed.web.templating import render
+
+router = APIRouter()
+ONE_CLICK = "One-Click"
+
+
+def _service(request: Request) -> Subscriptions:
+    svc = getattr(request.app.state, "subscriptions", None)
+    if svc is None:
+        pf = request.app.state.pf
+        svc = Subscriptions(pf.store, MailContext.from_settings(pf.settings))
+        request.app.state.subscriptions = svc
+    return svc
+
+
+def _network(request: Request) -> str:
+    return network_of(request.client.host if request.client else None)
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {k: form.get(k) for k in form}
+
+
+def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    response = render(request, f"subscribe/{name}", ctx, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds a credential
+    return response
+
+
+def _message(request: Request, title: str, message: str, status: int = 200) -> HTMLResponse:
+    return _page(request, "message.html", status, title=title, message=message)
+
+
+def _bad_link(request: Request, exc: TokenError) -> HTMLResponse:
+    return _message(request, "This link does not work", f"{exc.reason}. Subscribe again from any page to get a new "
+                    "link.", status=403)
+
+
+def _csrf_refused(request: Request) -> HTMLResponse:
+    return _message(request, "Please try again", "The form's security token is missing or expired; go back, "
+                    "reload the page and send the form again.", status=403)
+
+
+# -- subscribe ----------------------------------------------------------------------
+@router.post("/subscribe", include_in_schema=False)
+async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLResponse:
+    form = await _form(request)
+    if not verify_csrf(request, form.get(CSRF_FIELD)):
+        return _csrf_refused(request)
+    svc = _service(request)
+    try:
+        admission = svc.admit(form.get("email"), _network(request))
+    except PrefsError as exc:
+        return _message(request, "Check the address", exc.message, status=400)
+    except RateLimited as exc:
+        response = _message(request, "Too many requests", str(exc).capitalize() + ".", status=429)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    background.add_task(svc.process, admission)
+    return _message(request, "Check your inbox", SUBSCRIBE_ACCEPTED, status=202)
+
+
+@router.post("/api/v1/subscribe", tags=["subscriptions"], status_code=202)
+async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
+    """Subscribe an address (double opt-in). The answer is the same whatever the address's state."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"error": {"param": "body", "message": 'send JSON: {"email": "you@example.org"}'}},
+                            status_code=400)
+    svc = _service(request)
+    try:
+        admission = svc.admit(body.get("email"), _network(request))
+    except PrefsError as exc:
+        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
+    except RateLimited as exc:
+        return JSONResponse({"error": {"param": "email", "message": str(exc)}}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after_s)})
+    background.add_task(svc.process, admission)
+    return JSONResponse({"status": "accepted", "message": SUBSCRIBE_ACCEPTED}, status_code=202)
+
+
+# -- confirm --------------------------------------------------------------------------
+@router.get("/subscribe/confirm/{token}", include_in_schema=False)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """A button, not an action: mail scanners that open links must not confirm for the reader."""
+    try:
+        sub = _service(request).from_token("confirm", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    return _page(request, "confirm.html", email=sub.email, token=token)
+
+
+@router.post("/subscribe/confirm/{token}", include_in_schema=False)
+async def confirm(request: Request, token: str) -> Response:
+    form = await _form(request)
+    if not verify_csrf(request, form.get(CSRF_FIELD)):
+        return _csrf_refused(request)
+    svc = _service(request)
+    try:
+        sub = svc.confirm(token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    manage = svc.ctx.token("manage", sub)
+    return RedirectResponse(f"/subscribe/manage/{manage}?welcome=1", status_code=303)
+
+
+# -- manage ---------------------------------------------------------------------------
+def _manage_page(request: Request, token: str, sub: Any, status: int = 200, **extra: Any) -> HTMLResponse:
+    prefs = _service(request).preferences(sub)
+    return _page(
+        request, "manage.html", status, sub=sub, prefs=prefs, token=token, frequencies=FREQUENCIES,
+        weekdays=WEEKDAYS, timezones=timezone_names(), limits=TOPIC_LIMITS,
+        topics_text={k: "\n".join(v) for k, v in prefs.topics.items()}, **extra,
+    )
+
+
+@router.get("/subscribe/manage/{token}", include_in_schema=False)
+def manage_page(request: Request, token: str, welcome: int = 0) -> HTMLResponse:
+    try:
+        sub = _service(request).from_token("manage", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    return _manage_page(request, token, sub, welcome=bool(welcome))
+
+
+@router.post("/subscribe/manage/{token}", include_in_schema=False)
+async def manage_save(request: Request, token: str) -> HTMLResponse:
+    form = await _form(request)
+    if not verify_csrf(request, form.get(CSRF_FIELD)):
+        return _csrf_refused(request)
+    svc = _service(request)
+    try:
+        sub = svc.from_token("manage", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    form.setdefault("include_trending", "")  # an unticked checkbox sends nothing
+    form["include_trending"] = form.get("include_trending") or "off"
+    try:
+        sub = svc.update_preferences(sub, form)
+    except PrefsError as exc:
+        return _manage_page(request, token, sub, status=400, error=exc)
+    return _manage_page(request, token, sub, saved=True)
+
+
+@router.get("/subscribe/manage/{token}/export", include_in_schema=False)
+def export(request: Request, token: str) -> Response:
+    svc = _service(request)
+    try:
+        sub = svc.from_token("manage", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    body = json.dumps(svc.export(sub), indent=2, ensure_ascii=False)
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": 'attachment; filename="paperfeed-subscription.json"', "Cache-Control": "no-store"})
+
+
+@router.post("/subscribe/manage/{token}/delete", include_in_schema=False)
+async def delete(request: Request, token: str) -> HTMLResponse:
+    form = await _form(request)
+    if not verify_csrf(request, form.get(CSRF_FIELD)):
+        return _csrf_refused(request)
+    svc = _service(request)
+    try:
+        sub = svc.from_token("manage", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    svc.delete(sub)
+    return _message(request, "Deleted", "Your address, preferences and mail history are erased. Nothing more "
+                    "will be sent.")
+
+
+# -- unsubscribe ----------------------------------------------------------------------
+@router.get("/unsubscribe/{token}", include_in_schema=False)
+def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    try:
+        sub = _service(request).from_token("unsubscribe", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    return _page(request, "unsubscribe.html", email=sub.email, token=token, one_click=ONE_CLICK)
+
+
+@router.post("/unsubscribe/{token}", include_in_schema=False)
+async def unsubscribe(request: Request, token: str) -> HTMLResponse:
+    """RFC 8058 one-click: no CSRF token (mail clients have none); the signed token is the proof."""
+    form = await _form(request)
+    if form.get("List-Unsubscribe") != ONE_CLICK:
+        return _message(request, "Not unsubscribed", "The request lacks List-Unsubscribe=One-Click.", status=400)
+    svc = _service(request)
+    try:
+        sub = svc.from_token("unsubscribe", token)
+    except TokenError as exc:
+        return _bad_link(request, exc)
+    svc.unsubscribe(sub, datetime.now(UTC))
+    return _message(request, "Unsubscribed", "You will get no more digests. Subscribe again from any page if you "
+                    "change your mind.")
+
+
+# -- JSON preferences -------------------------------------------------------------------
+@router.get("/api/v1/subscription/{token}", tags=["subscriptions"])
+def api_get(request: Request, token: str) -> JSONResponse:
+    """Everything stored about the subscriber a manage token belongs to."""
+    svc = _service(request)
+    try:
+        sub = svc.from_token("manage", token)
+    except TokenError as exc:
+        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
+    return JSONResponse(svc.export(sub), headers={"Cache-Control": "no-store"})
+
+
+@router.put("/api/v1/subscription/{token}", tags=["subscriptions"])
+async def api_put(request: Request, token: str) -> JSONResponse:
+    """Change preferences (any of frequency, weekday, send_hour, timezone, max_papers, include_trending, topics)."""
+    svc = _service(request)
+    try:
+        sub = svc.from_token("manage", token)
+    except TokenError as exc:
+        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"error": {"param": "body", "message": "send a JSON object"}}, status_code=400)
+    try:
+        sub = svc.update_preferences(sub, body)
+    except PrefsError as exc:
+        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
+    return JSONResponse(svc.export(sub)["preferences"])
