@@ -136,3 +136,22 @@ def test_backends_pair_shares_the_store(pg_store) -> None:
     assert pair.lexical.count() == 30
     pair.close()
     assert pg_store.count_papers() == 30  # closing the pair leaves the store open
+
+
+def test_open_searcher_picks_the_postgres_pair(pg_url: str, tmp_path: Path) -> None:
+    from paperfeed.app import open_paperfeed
+    from paperfeed.config import Settings
+    from paperfeed.search import SearchRequest
+    from paperfeed.search.postgres import PostgresSearcher
+
+    pf = open_paperfeed(Settings(data_dir=tmp_path / "data", database_url=pg_url, embedder="none"))
+    try:
+        pf.store.upsert_papers(load())
+        assert isinstance(pf.search, PostgresSearcher)
+        assert pf.search.refresh(progress=False) == 0  # nothing to copy: the table is the index
+        results = pf.search.search(SearchRequest(q="diffusion video", mode="lexical"))
+        assert results.hits and results.hits[0].paper.id == "2402.00003"
+        assert "<mark>" in results.hits[0].title_html
+        assert not (tmp_path / "data" / "index").exists()  # no index files in server mode
+    finally:
+        pf.close()

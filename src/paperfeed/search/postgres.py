@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from paperfeed.models import Paper
 from paperfeed.search.backends import Backends, Ranked
+from paperfeed.search.engine import HybridSearcher
 from paperfeed.search.query import Clause, Filters, ParsedQuery, Phrase, Term
 from paperfeed.store.postgres import PostgresStore
 
@@ -342,6 +343,21 @@ class PgVectorIndex:
 
     def close(self) -> None:
         """The store owns the connections."""
+
+
+class PostgresSearcher(HybridSearcher):
+    """The hybrid searcher, with refreshes serialised across every process sharing the database.
+
+    A second process that asks for a refresh waits for the first, then finds
+    the indexes caught up (both read their progress from the database), so no
+    paper is embedded twice and none is skipped.
+    """
+
+    store: PostgresStore
+
+    def refresh(self, progress: bool = True) -> int:
+        with self.store.advisory_lock("search:refresh"):
+            return super().refresh(progress)
 
 
 def postgres_backends(store: PostgresStore) -> Backends:
