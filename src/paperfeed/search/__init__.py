@@ -43,7 +43,14 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
 
     if device:
         settings = settings.model_copy(update={"embed_device": device})
-    backends = embedded_backends(settings)
+    searcher_cls = HybridSearcher
+    if store.url.startswith("postgresql"):  # server mode: both indexes live in the shared database
+        from paperfeed.search.postgres import PostgresSearcher, postgres_backends
+
+        searcher_cls = PostgresSearcher
+        backends = postgres_backends(store)  # type: ignore[arg-type]
+    else:
+        backends = embedded_backends(settings)
     if settings.embedder == "none":
-        return HybridSearcher(store, backends, None, embedder_off_reason="semantic search is off (embedder=none)")
-    return HybridSearcher(store, backends, _embedder_loader(settings))
+        return searcher_cls(store, backends, None, embedder_off_reason="semantic search is off (embedder=none)")
+    return searcher_cls(store, backends, _embedder_loader(settings))
