@@ -165,7 +165,9 @@ class Store(Protocol):
 
     def trending_page(
         self, window: str, day: date, category: str | None, limit: int, offset: int
-    ) -> list[tuple[str, int, float, str]]: ...
+    ) -> list[tuple[Paper, int, float, str]]:
+        """(paper without `sources`, rank, score, breakdown JSON) of one materialised page, by rank."""
+        ...
 
     def trending_row(self, window: str, day: date, paper_id: str) -> tuple[str, int, float, str] | None: ...
 
