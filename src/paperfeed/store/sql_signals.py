@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select
 
+from paperfeed.models import Paper
 from paperfeed.store import schema as t
 
 MARKER = ""  # paper_id of a list's metadata row
@@ -157,9 +158,16 @@ class SignalsMixin:
 
     def trending_page(
         self, window: str, day: date, category: str | None, limit: int, offset: int
-    ) -> list[tuple[str, int, float, str]]:
-        """One page of a materialised list in rank order: (paper_id, rank, score, breakdown JSON)."""
-        stmt = select(ts.paper_id, ts.rank, ts.score, ts.breakdown).where(
+    ) -> list[tuple[Paper, int, float, str]]:
+        """One page of a materialised list in rank order: (paper, rank, score, breakdown JSON).
+
+        One indexed query joins the papers in, so serving a page never scans
+        signals. The papers' `sources` map is left empty here (a page of
+        trending papers does not show it; `get_paper` has it).
+        """
+        from paperfeed.store.sql import row_to_paper  # sql.py imports this module
+
+        stmt = select(t.papers, ts.rank, ts.score, ts.breakdown).join(t.papers, p.id == ts.paper_id).where(
             ts.window == window, ts.day == day.isoformat(), ts.rank > 0
         )
         if category:
@@ -169,7 +177,7 @@ class SignalsMixin:
             )
         stmt = stmt.order_by(ts.rank).limit(limit).offset(offset)
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(stmt)]
+            return [(row_to_paper(r), r.rank, r.score, r.breakdown) for r in conn.execute(stmt)]
 
     def trending_row(self, window: str, day: date, paper_id: str) -> tuple[str, int, float, str] | None:
         with self.engine.connect() as conn:

@@ -32,18 +32,21 @@ def period(window: str, day: date, start: date | None = None) -> str:
     return f"from {since.isoformat()} to {day.isoformat()}"
 
 
-def encode(contributions: dict[str, float], rises: dict[str, float], age_days: int, decay: float) -> str:
-    """The breakdown as stored in `trending_scores.breakdown` (compact JSON)."""
+def encode(
+    contributions: dict[str, float], rises: dict[str, float], age_days: int, decay: float, line: str = ""
+) -> str:
+    """The breakdown as stored in `trending_scores.breakdown` (compact JSON, with the line pre-rendered)."""
     return json.dumps(
         {"c": {k: round(v, 12) for k, v in contributions.items()},
-         "r": {k: round(v, 3) for k, v in rises.items()}, "age": age_days, "d": round(decay, 12)},
-        separators=(",", ":"),
+         "r": {k: round(v, 3) for k, v in rises.items()}, "age": age_days, "d": round(decay, 12), "x": line},
+        separators=(",", ":"), ensure_ascii=False,
     )
 
 
 def decode(raw: str) -> dict[str, Any]:
     data = json.loads(raw)
-    return {"c": data.get("c", {}), "r": data.get("r", {}), "age": data.get("age", 0), "d": data.get("d", 1.0)}
+    return {"c": data.get("c", {}), "r": data.get("r", {}), "age": data.get("age", 0), "d": data.get("d", 1.0),
+            "x": data.get("x", "")}
 
 
 def _amount(value: float) -> str:

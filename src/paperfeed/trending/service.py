@@ -131,7 +131,9 @@ class StoreTrending:
         start = day - timedelta(days=WINDOW_DAYS[window] - 1)
         computed = self.compute(start, day, window)
         rows = [
-            (s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay))
+            (s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay,
+                                                  ex.explanation(s.contributions, s.rises, s.age_days, s.decay,
+                                                                 window, day)))
             for rank, s in enumerate(computed.scored, start=1)
         ]
         meta = {"scales": computed.scales, "signal_id": signal_id, "paper_seq": paper_seq,
@@ -195,13 +197,13 @@ class StoreTrending:
         if offset < 0:
             raise ValueError(f"offset: must be >= 0, got {offset}")
         day = day or today_utc()
-        self._ensure(window, day)
         rows = self.store.trending_page(window, day, category, limit, offset)
-        if not rows and category and not self.store.trending_page(window, day, category, 1, 0):
-            return self._recency_fallback(window, day, category, limit, offset)
-        papers = {p.id: p for p in self.store.get_papers([r[0] for r in rows])}
-        return [self._entry(papers[pid], rank, score, raw, window, day)
-                for pid, rank, score, raw in rows if pid in papers]
+        if not rows:  # not materialised yet, or past the end, or a category with nothing listed
+            self._ensure(window, day)
+            rows = self.store.trending_page(window, day, category, limit, offset)
+            if not rows and category and not self.store.trending_page(window, day, category, 1, 0):
+                return self._recency_fallback(window, day, category, limit, offset)
+        return [self._entry(paper, rank, score, raw, window, day) for paper, rank, score, raw in rows]
 
     def explain(self, paper_id: str, window: str = "day", day: date | None = None) -> TrendingEntry | None:
         """The paper's entry with its breakdown; rank 0 when it is not on that list."""
@@ -219,7 +221,7 @@ class StoreTrending:
     # -- entries ------------------------------------------------------------------------
     def _entry(self, paper: Paper, rank: int, score: float, raw: str, window: str, day: date) -> TrendingEntry:
         b = ex.decode(raw)
-        line = ex.explanation(b["c"], b["r"], b["age"], b["d"], window, day)
+        line = b["x"] or ex.explanation(b["c"], b["r"], b["age"], b["d"], window, day)
         return TrendingEntry(paper=paper, rank=rank, score=score, breakdown=dict(b["c"]), explanation=line)
 
     def _recency_only(self, paper: Paper, window: str, day: date) -> tuple[float, dict[str, float], int, float]:
