@@ -47,7 +47,11 @@ class AtomPage:
 
 
 def _text(el: etree._Element | None) -> str:
-    return clean_text("".join(el.itertext())) if el is not None else ""
+    """An element's text with whitespace collapsed (the hot path of parsing: keep it cheap)."""
+    if el is None:
+        return ""
+    raw = el.text if len(el) == 0 else "".join(el.itertext())
+    return " ".join(raw.split()) if raw else ""
 
 
 def _int(el: etree._Element | None) -> int | None:

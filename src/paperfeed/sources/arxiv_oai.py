@@ -24,7 +24,7 @@ from paperfeed.models import PaperRecord
 from paperfeed.sources.arxiv_subjects import subject_code
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.http import HttpClient
-from paperfeed.sources.normalize import arxiv_id, arxiv_links, clean_text, parse_date, require_title, split_authors
+from paperfeed.sources.normalize import arxiv_id, arxiv_links, parse_date, require_title, split_authors
 
 NAME = "arxiv-oai"
 PREFIXES = ("arXiv", "arXivRaw", "oai_dc")
@@ -83,7 +83,11 @@ class OaiPage:
 
 
 def _text(el: etree._Element | None) -> str:
-    return clean_text("".join(el.itertext())) if el is not None else ""
+    """An element's text with whitespace collapsed (the hot path of parsing: keep it cheap)."""
+    if el is None:
+        return ""
+    raw = el.text if len(el) == 0 else "".join(el.itertext())
+    return " ".join(raw.split()) if raw else ""
 
 
 def _first_doi(value: str) -> str | None:
@@ -191,7 +195,7 @@ def parse_oai_dc(meta: etree._Element, set_specs: list[str] | None = None) -> Pa
         version=version,
         title=require_title(_text(meta.find(f"{DC}title"))),
         abstract=abstract,
-        authors=[_dc_name(_text(c)) for c in meta.iterfind(f"{DC}creator") if _text(c)],
+        authors=[_dc_name(name) for name in (_text(c) for c in meta.iterfind(f"{DC}creator")) if name],
         categories=categories,
         submitted=dates[0] if dates else None,
         updated=dates[-1] if len(dates) > 1 else None,
