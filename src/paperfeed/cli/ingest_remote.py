@@ -7,6 +7,7 @@ bar and the summary; so a live source behaves exactly like a file import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -31,9 +32,10 @@ def _date(value: str | None, option: str) -> date | None:
         fail(f"{option}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
-def _run(ctx: typer.Context, client: HttpClient, build: object, strict: bool, json_: bool) -> None:
+def _run(ctx: typer.Context, client: HttpClient, build: Callable[[], Source], strict: bool, json_: bool) -> None:
+    """Build the source (bad options exit 2 with the reason), run it, and always close the client."""
     try:
-        source: Source = build()  # type: ignore[operator]
+        source = build()
     except SourceError as exc:
         client.close()
         fail(str(exc), code=2)
