@@ -109,6 +109,37 @@ def test_ingest_of_the_chain_is_idempotent(shared_dir: Path, replay, clock, pf) 
     assert paper is not None and paper.sources and "arxiv-oai" in paper.sources
 
 
+class DiesAfter:
+    """The source, with the process "killed" (KeyboardInterrupt) after `n` items."""
+
+    def __init__(self, source: ArxivOaiSource, n: int) -> None:
+        self.source, self.n = source, n
+        self.name, self.checkpoint_key = source.name, source.checkpoint_key
+
+    def position(self):
+        return self.source.position()
+
+    def read(self, resume=None):
+        for count, item in enumerate(self.source.read(resume)):
+            if count == self.n:
+                raise KeyboardInterrupt
+            yield item
+
+
+def test_interrupted_ingest_resumes_from_the_stored_token(shared_dir: Path, replay, clock, pf) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        ingest(pf.store, DiesAfter(scix_source(replay(scix_route(shared_dir)).client(clock)), 1500), batch_size=400)
+    assert pf.store.count_papers() == 1200  # three whole batches; the fourth died with the process
+    assert pf.store.get_checkpoint("arxiv-oai:oai_dc:*:2023-03-07..")["token"] == "6511260|1001"
+
+    rp = replay(scix_route(shared_dir))
+    report = ingest(pf.store, scix_source(rp.client(clock)), batch_size=400)
+    assert report.resumed
+    assert [r.url.params.get("resumptionToken") for r in rp.requests] == ["6511260|1001", "6511260|2001"]
+    assert report.counts.new == 1065 and report.counts.unchanged == 200  # page 2 re-read, nothing lost
+    assert pf.store.count_papers() == 2265
+
+
 def test_getrecord_oai_dc(shared_dir: Path) -> None:
     page = parse_page((shared_dir / SCIX / "GetRecord_data.xml").read_bytes(), "oai_dc")
     (rec,) = page.items
