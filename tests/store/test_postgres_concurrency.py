@@ -122,3 +122,78 @@ def test_concurrent_overlapping_ingests(pg_url: str, tmp_path: Path) -> None:
             if proc.is_alive():
                 proc.kill()
         store.close()
+
+
+# -- the digest outbox: N workers, one killed mid-send --------------------------------
+
+OUTBOX_ROWS = 240
+T0 = "2025-03-05T07:00:00+00:00"
+LEASE = "2025-03-05T07:30:00+00:00"
+
+
+def _claimer(url: str, name: str, barrier, results, hold=None) -> None:  # a child process
+    store = open_store_url(url, migrate=False)
+    sent: list[int] = []
+    try:
+        if hold is not None:  # the victim: lease a batch, say so, then hang until killed
+            rows = store.claim_outbox(name, T0, LEASE, limit=40)
+            results.put((name, [r.id for r in rows], "claimed"))
+            hold.wait()
+            return
+        barrier.wait(timeout=120)
+        while True:
+            rows = store.claim_outbox(name, T0, LEASE, limit=15)
+            if not rows:
+                if not any(status == "pending" for _, _, status, _ in store.outbox_summary()):
+                    break
+                mp.get_context("spawn").Event().wait(0.01)  # rows still leased elsewhere: look again shortly
+                continue
+            for row in rows:
+                if store.finish_outbox(row.id, name, T0, lambda: None):
+                    sent.append(row.id)
+        results.put((name, sent, "sent"))
+    finally:
+        store.close()
+
+
+def test_outbox_claims_across_processes_with_one_killed(pg_url: str) -> None:
+    store = open_store_url(pg_url, migrate=False)
+    ids = []
+    for i in range(OUTBOX_ROWS):
+        sub = store.create_subscriber(f"s{i}@example.org", T0)
+        ids.append(store.add_outbox({
+            "subscriber_id": sub.id, "period": "daily:2025-03-05", "kind": "digest", "status": "pending",
+            "recipient": sub.email, "subject": "papers", "message": "m", "paper_ids": [f"2503.{i:05d}"],
+            "next_attempt_at": T0, "created_at": T0,
+        }))
+    ctx = mp.get_context("spawn")
+    barrier, results, hold = ctx.Barrier(4), ctx.Queue(), ctx.Event()
+    victim = ctx.Process(target=_claimer, args=(pg_url, "victim", None, results, hold))
+    victim.start()
+    name, leased, what = results.get(timeout=120)
+    assert (name, what, len(leased)) == ("victim", "claimed", 40)
+    workers = [ctx.Process(target=_claimer, args=(pg_url, f"w{i}", barrier, results)) for i in range(3)]
+    try:
+        for w in workers:
+            w.start()
+        barrier.wait(timeout=120)
+        victim.kill()  # dies holding 40 leases
+        victim.join()
+        assert store.release_claims(["victim"]) == 40  # what the supervisor does for a dead worker
+        sent: dict[str, list[int]] = {}
+        for _ in workers:
+            name, got, what = results.get(timeout=300)
+            sent[name] = got
+        for w in workers:
+            w.join()
+        everything = [i for got in sent.values() for i in got]
+        assert sorted(everything) == sorted(ids)  # every row sent exactly once
+        assert all(len(got) > 0 for got in sent.values())  # SKIP LOCKED spreads the work
+        assert {r.status for r in store.list_outbox(limit=OUTBOX_ROWS + 10)} == {"sent"}
+        history = store.digest_history([store.get_outbox(i).subscriber_id for i in ids[:5]])
+        assert all(len(seen) == 1 for seen, _ in history.values())
+    finally:
+        for p in (victim, *workers):
+            if p.is_alive():
+                p.kill()
+        store.close()

@@ -19,14 +19,17 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, and_, create_engine, event, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL, make_url
 
 from paperfeed.store import schema as t
+from paperfeed.store.base import OutboxRow
 from paperfeed.store.sql import SqlStore, utcnow_iso
+from paperfeed.store.sql_digest import _outbox as outbox_row
 
 # Advisory-lock namespaces (the first int4 of the two-key form), so our keys never collide.
 _NS_PAPERS = 0x70660001  # hash buckets of paper ids, for upserts
@@ -221,6 +224,46 @@ class PostgresStore(SqlStore):
                     conn.commit()
                 conn.execute(text("RESET statement_timeout"))
                 conn.commit()
+
+    # -- shared jobs ------------------------------------------------------------------
+    def replace_trending(
+        self, window: str, day: date, rows: list[tuple[str, int, float, str]], meta: dict[str, Any], computed_at: str
+    ) -> None:
+        """Swap a trending list under a per-(window, day) lock: two refreshers never interleave delete+insert."""
+        with self.advisory_lock(f"trending:{window}:{day.isoformat()}"):
+            super().replace_trending(window, day, rows, meta, computed_at)
+
+    def claim_outbox(
+        self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None
+    ) -> list[OutboxRow]:
+        """Lease due outbox rows with ``FOR UPDATE SKIP LOCKED``.
+
+        Same predicate and order as the portable claim, but concurrent claimers
+        take *different* rows instead of queueing behind one another and coming
+        back empty, so N digest workers send N times as fast.
+        """
+        oc = t.outbox.c
+        claimable = and_(
+            oc.status == "pending",
+            oc.next_attempt_at <= now,
+            or_(oc.claimed_until.is_(None), oc.claimed_until < now),
+        )
+        if kind is not None:
+            claimable = and_(claimable, oc.kind == kind)
+        due = (
+            select(oc.id)
+            .where(claimable)
+            .order_by((oc.kind == "digest"), oc.next_attempt_at, oc.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.write_engine.begin() as conn:
+            ids = list(conn.execute(due).scalars())
+            if not ids:
+                return []
+            conn.execute(update(t.outbox).where(oc.id.in_(ids)).values(claimed_by=claim, claimed_until=lease_until))
+            rows = conn.execute(select(t.outbox).where(oc.id.in_(ids)).order_by(oc.id)).all()
+        return [outbox_row(r) for r in rows]
 
     # -- introspection --------------------------------------------------------------
     def has_pgvector(self) -> bool:
