@@ -186,3 +186,13 @@ def test_probe_fails_fast_when_nothing_answers(loopback, tmp_path: Path) -> None
     results = probe_live_sources(settings, timeout_s=0.3)
     assert all(error and "no answer within 0.3 s after 1 attempt;" in error for _, error in results)
     assert unreachable_line([("x", None)]) is None
+
+
+def test_unusable_urls_fail_at_once(clock) -> None:
+    from paperfeed.sources.http import HttpClient
+
+    with HttpClient(sleep=clock.sleep, clock=clock) as client:
+        for url in ("ftp://example.invalid/x", "no-scheme"):
+            with pytest.raises(SourceError, match="not an http"):
+                client.get(url)
+    assert clock.sleeps == []  # nothing worth retrying

@@ -143,13 +143,20 @@ class HttpClient:
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """Return a 2xx response, or raise `HttpError` / `SourceError` with what to do next."""
         host = urlsplit(url).netloc
-        shown = str(httpx.URL(url, params={k: v for k, v in (params or {}).items() if v is not None}))
+        try:
+            shown = str(httpx.URL(url, params={k: v for k, v in (params or {}).items() if v is not None}))
+        except httpx.InvalidURL as exc:
+            raise SourceError(f"'{url}' is not a usable URL ({exc}); check the URL setting for this source") from None
         attempt = 0
         while True:
             self._wait_turn(host)
             self.requests += 1
             try:
                 response = self._client.get(url, params={k: v for k, v in (params or {}).items() if v is not None})
+            except httpx.UnsupportedProtocol as exc:
+                raise SourceError(
+                    f"'{shown}' is not an http(s) URL ({exc}); check the URL setting for this source"
+                ) from None
             except httpx.TimeoutException:
                 problem = f"no answer within {self.timeout_s:g} s"
                 hint = "check the network, or raise PAPERFEED_HTTP_TIMEOUT_S"
