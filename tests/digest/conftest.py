@@ -80,9 +80,31 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def link_in(message, path_part: str) -> str:  # noqa: ANN001
+def link_in(message, path_part: str) -> str:
     text = message.get_body(("plain",)).get_content()
     for url in LINK_RE.findall(text):
         if path_part in url:
             return url
     raise AssertionError(f"no {path_part} link in: {text}")
+
+
+TOPIC_POOL = [
+    {"queries": ["diffusion models"]},
+    {"queries": ["language model reasoning"], "exclude": ["audio"]},
+    {"categories": ["cs.RO"], "authors": ["Grace Hopper"]},
+    {"queries": ["graph neural networks"], "categories": ["cs.LG"]},
+    {"queries": ["speech recognition"], "liked": ["2611.00005"]},
+    {},  # no topics: trending / nothing
+]
+
+
+def add_subscribers(pf: Paperfeed, n: int, prefix: str = "reader", pool: list[dict] | None = None) -> list[int]:
+    """`n` confirmed daily subscribers (07:00 UTC) with topics from `pool` (must be non-empty digests)."""
+    pool = pool or [t for t in TOPIC_POOL if t]
+    ids = []
+    for i in range(n):
+        sub = pf.store.create_subscriber(f"{prefix}{i}@example.org", "2026-11-01T00:00:00+00:00")
+        pf.store.update_subscriber(sub.id, status="confirmed", confirmed_at="2026-11-01T00:00:00+00:00",
+                                   topics=pool[i % len(pool)])
+        ids.append(sub.id)
+    return ids

@@ -88,13 +88,13 @@ class Handler:
         self.lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             if self.temp_fail > 0:
                 self.temp_fail -= 1
@@ -119,7 +119,7 @@ class Handler:
         return "250 2.0.0 OK queued"
 
 
-def _authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201
+def _authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() and auth_data.password == (
         PASSWORD.encode()
     )

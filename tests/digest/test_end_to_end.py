@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from conftest import csrf_from, link_in
 from fastapi.testclient import TestClient
 
+from conftest import csrf_from, link_in
 from paperfeed.digest.scheduler import run_once, send_pass
 from paperfeed.models import PaperRecord
 from paperfeed.web.app import create_app
@@ -16,14 +16,14 @@ from paperfeed.web.app import create_app
 NOW = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)  # a Tuesday; default send hour is 07:00 UTC
 
 
-def _by_recipient(messages):  # noqa: ANN001, ANN202
+def _by_recipient(messages):
     out: dict[str, list] = {}
     for m in messages:
         out.setdefault(str(m["To"]), []).append(m)
     return out
 
 
-def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:  # noqa: ANN001
+def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:
     client = TestClient(create_app(dpf))
     token = csrf_from(client.get("/").text)
     for email in ("alice@example.org", "bob@example.org", "carol@example.org"):
@@ -67,7 +67,7 @@ def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:  # noqa: ANN00
     assert run.compose.composed == 2 and run.send.sent == 2
     digests = _by_recipient(sink.messages()[before:])
     assert set(digests) == {"alice@example.org", "bob@example.org"}  # carol is unconfirmed: nothing
-    for email, (msg,) in digests.items():
+    for msg, in digests.values():
         assert re.fullmatch(r"paperfeed: \d+ papers? for Tue 3 Nov", msg["Subject"]), msg["Subject"]
         assert re.fullmatch(r"<digest\.[0-9a-f]{24}@paperfeed\.test>", msg["Message-ID"])
         assert msg["List-Id"] == "paperfeed digest <digest.paperfeed.test>"

@@ -174,6 +174,9 @@ class SmtpMailer:
                 )
             else:
                 conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout, local_hostname=self.local_hostname)
+            # The last line of DATA is a small write after a larger one: without TCP_NODELAY,
+            # Nagle's algorithm and delayed ACKs stall every message by ~40 ms.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if cfg.scheme == "smtp+starttls":
                 conn.starttls(context=cfg.ssl_context())
