@@ -274,12 +274,14 @@ def test_trending_lists_replace_page_and_drop(corpus: Store) -> None:
     rows = [("2503.00002", 1, 2.5, json.dumps({"upvote": 2.5})), ("2503.00001", 2, 1.0, "{}")]
     s.replace_trending("week", day, rows, {"signal_id": 7}, at(5).isoformat())
     assert s.trending_meta("week", day) == {"signal_id": 7}
-    assert [r[0] for r in s.trending_page("week", day, None, 10, 0)] == ["2503.00002", "2503.00001"]
-    assert [r[0] for r in s.trending_page("week", day, "cs.CV", 10, 0)] == ["2503.00002"]
+    page = s.trending_page("week", day, None, 10, 0)
+    assert [(r[0].id, r[1], r[2]) for r in page] == [("2503.00002", 1, 2.5), ("2503.00001", 2, 1.0)]
+    assert page[0][0].title == "Title of 2503.00002"  # the paper comes joined in
+    assert [r[0].id for r in s.trending_page("week", day, "cs.CV", 10, 0)] == ["2503.00002"]
     assert s.trending_row("week", day, "2503.00001")[1] == 2
     assert s.trending_row("week", day, "2504.00003") is None
     s.replace_trending("week", day, rows[:1], {"signal_id": 8}, at(6).isoformat())  # swap, no duplicates
-    assert [r[0] for r in s.trending_page("week", day, None, 10, 0)] == ["2503.00002"]
+    assert [r[0].id for r in s.trending_page("week", day, None, 10, 0)] == ["2503.00002"]
     assert s.trending_meta("week", day) == {"signal_id": 8}
     assert s.drop_trending(date(2025, 4, 1)) == 2  # the row and the list's marker
     assert s.trending_meta("week", day) is None
