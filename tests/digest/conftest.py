@@ -71,7 +71,7 @@ def dpf(tmp_path: Path, sink: Sink) -> Iterator[Paperfeed]:
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-LINK_RE = re.compile(r"(http://testserver/\S+)")
+LINK_RE = re.compile(r"(https?://\S+)")
 
 
 def csrf_from(html: str) -> str:
