@@ -25,24 +25,46 @@ NOW = "2025-03-05T07:00:00+00:00"
 def fill(store, n: int = 120) -> None:
     """A little of everything the embedded instance holds."""
     records = [
-        PaperRecord(id=f"2503.{i:05d}", title=f"Paper {i} — ünïcode", abstract=f"About {i}.", version=1 + i % 2,
-                    authors=[f"Author {i}", "Zoë"], categories=["cs.CL", "cs.LG"] if i % 2 else ["cs.CV"],
-                    submitted=date(2025, 3, 1 + i % 25), source="files")
+        PaperRecord(
+            id=f"2503.{i:05d}",
+            title=f"Paper {i} — ünïcode",
+            abstract=f"About {i}.",
+            version=1 + i % 2,
+            authors=[f"Author {i}", "Zoë"],
+            categories=["cs.CL", "cs.LG"] if i % 2 else ["cs.CV"],
+            submitted=date(2025, 3, 1 + i % 25),
+            source="files",
+        )
         for i in range(n)
     ]
     store.upsert_papers(records[: n // 2], checkpoint=("files:a.jsonl", {"line": n // 2}))
     store.upsert_papers(records[n // 2 :])
     store.upsert_papers([PaperRecord(id="2503.00001", title="Paper 1 revised", version=3, source="oai")])
-    store.add_signals([Signal(f"2503.{i:05d}", "local", "upvote", 1.0, datetime(2025, 3, 5, i % 24, tzinfo=UTC),
-                              actor=f"a{i}") for i in range(0, n, 3)])
+    store.add_signals(
+        [
+            Signal(f"2503.{i:05d}", "local", "upvote", 1.0, datetime(2025, 3, 5, i % 24, tzinfo=UTC), actor=f"a{i}")
+            for i in range(0, n, 3)
+        ]
+    )
     store.replace_trending("day", date(2025, 3, 5), [("2503.00003", 1, 0.75, "{}")], {"signal_id": 9}, NOW)
     store.put_embeddings("minilm", {f"h{i}": np.full(4, i / 7, np.float32) for i in range(10)})
     for i in range(7):
         sub = store.create_subscriber(f"s{i}@example.org", NOW)
         store.update_subscriber(sub.id, status="confirmed", topics={"q": [f"topic {i}"]})
-        row = store.add_outbox({"subscriber_id": sub.id, "period": "daily:2025-03-05", "kind": "digest",
-                                "status": "pending", "recipient": sub.email, "subject": "s", "message": "m",
-                                "paper_ids": ["2503.00003"], "next_attempt_at": NOW, "created_at": NOW})
+        row = store.add_outbox(
+            {
+                "subscriber_id": sub.id,
+                "period": "daily:2025-03-05",
+                "kind": "digest",
+                "status": "pending",
+                "recipient": sub.email,
+                "subject": "s",
+                "message": "m",
+                "paper_ids": ["2503.00003"],
+                "next_attempt_at": NOW,
+                "created_at": NOW,
+            }
+        )
         if i % 2:
             store.claim_outbox("w", NOW, "2025-03-05T08:00:00+00:00", limit=1)
             store.finish_outbox(row, "w", NOW, lambda: None)

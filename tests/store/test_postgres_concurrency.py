@@ -161,11 +161,22 @@ def test_outbox_claims_across_processes_with_one_killed(pg_url: str) -> None:
     ids = []
     for i in range(OUTBOX_ROWS):
         sub = store.create_subscriber(f"s{i}@example.org", T0)
-        ids.append(store.add_outbox({
-            "subscriber_id": sub.id, "period": "daily:2025-03-05", "kind": "digest", "status": "pending",
-            "recipient": sub.email, "subject": "papers", "message": "m", "paper_ids": [f"2503.{i:05d}"],
-            "next_attempt_at": T0, "created_at": T0,
-        }))
+        ids.append(
+            store.add_outbox(
+                {
+                    "subscriber_id": sub.id,
+                    "period": "daily:2025-03-05",
+                    "kind": "digest",
+                    "status": "pending",
+                    "recipient": sub.email,
+                    "subject": "papers",
+                    "message": "m",
+                    "paper_ids": [f"2503.{i:05d}"],
+                    "next_attempt_at": T0,
+                    "created_at": T0,
+                }
+            )
+        )
     ctx = mp.get_context("spawn")
     barrier, results, hold = ctx.Barrier(4), ctx.Queue(), ctx.Event()
     victim = ctx.Process(target=_claimer, args=(pg_url, "victim", None, results, hold))

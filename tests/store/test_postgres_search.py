@@ -29,8 +29,18 @@ def load() -> list[PaperRecord]:
     out = []
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         d = json.loads(line)
-        out.append(PaperRecord(id=d["id"], title=d["title"], abstract=d["abstract"], version=1, authors=d["authors"],
-                               categories=d["categories"], submitted=date.fromisoformat(d["submitted"]), source="t"))
+        out.append(
+            PaperRecord(
+                id=d["id"],
+                title=d["title"],
+                abstract=d["abstract"],
+                version=1,
+                authors=d["authors"],
+                categories=d["categories"],
+                submitted=date.fromisoformat(d["submitted"]),
+                source="t",
+            )
+        )
     return out
 
 

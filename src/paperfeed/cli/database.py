@@ -90,8 +90,13 @@ def migrate_to(
     target_engine = _engine_for(target_url)
     try:
         migrate.upgrade(target_engine)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=console, disable=json_ or not console.is_terminal) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            disable=json_ or not console.is_terminal,
+        ) as bar:
             tasks: dict[str, int] = {}
 
             def on_batch(table: str, n: int) -> None:
@@ -107,14 +112,34 @@ def migrate_to(
         target_engine.dispose()
         source.close()
     if json_:
-        print_json({"ok": report.ok, "resumed": report.resumed, "source": _hidden(src_url),
-                    "target": _hidden(target_url), "tables": [asdict(r) | {"ok": r.ok} for r in report.tables]})
+        print_json(
+            {
+                "ok": report.ok,
+                "resumed": report.resumed,
+                "source": _hidden(src_url),
+                "target": _hidden(target_url),
+                "tables": [asdict(r) | {"ok": r.ok} for r in report.tables],
+            }
+        )
     else:
-        table = Table("table", "copied now", "source rows", "target rows", "checksum", "ok",
-                      title=f"{_hidden(src_url)} -> {_hidden(target_url)}" + (" (resumed)" if report.resumed else ""))
+        table = Table(
+            "table",
+            "copied now",
+            "source rows",
+            "target rows",
+            "checksum",
+            "ok",
+            title=f"{_hidden(src_url)} -> {_hidden(target_url)}" + (" (resumed)" if report.resumed else ""),
+        )
         for r in report.tables:
-            table.add_row(r.table, str(r.copied), str(r.source_rows), str(r.target_rows), r.source_checksum[:12],
-                          "yes" if r.ok else "[bold red]NO[/]")
+            table.add_row(
+                r.table,
+                str(r.copied),
+                str(r.source_rows),
+                str(r.target_rows),
+                r.source_checksum[:12],
+                "yes" if r.ok else "[bold red]NO[/]",
+            )
         console.print(table)
     if not report.ok:
         bad = ", ".join(r.table for r in report.tables if not r.ok)

@@ -207,8 +207,15 @@ class PgLexicalIndex:
             ORDER BY score DESC, id LIMIT :limit
             """
         )
-        params = {"title": paper.title or "", "abstract": paper.abstract or "", "max_terms": max_terms,
-                  "weights": RANK_WEIGHTS, "norm": RANK_NORMALIZATION, "id": paper.id, "limit": limit}
+        params = {
+            "title": paper.title or "",
+            "abstract": paper.abstract or "",
+            "max_terms": max_terms,
+            "weights": RANK_WEIGHTS,
+            "norm": RANK_NORMALIZATION,
+            "id": paper.id,
+            "limit": limit,
+        }
         with self.engine.connect() as conn:
             rows = conn.execute(stmt, params).all()
         if not rows:
@@ -320,8 +327,10 @@ class PgVectorIndex:
         if len(q) != self.dim:
             raise ValueError(f"query vector has {len(q)} dimensions; the index holds {self.dim}")
         with self.store.engine.begin() as conn:
-            conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"),
-                         {"ef": str(min(1000, max(self.ef_search, limit)))})
+            conn.execute(
+                text("SELECT set_config('hnsw.ef_search', :ef, true)"),
+                {"ef": str(min(1000, max(self.ef_search, limit)))},
+            )
             rows = conn.execute(
                 text(
                     "SELECT paper_id, 1 - (embedding <=> CAST(CAST(:q AS real[]) AS vector)) AS score "

@@ -51,11 +51,7 @@ def upgrade() -> None:
     _ensure_pgvector(bind)
     op.execute(f"ALTER TABLE papers ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({TSVECTOR}) STORED")
     op.execute("CREATE INDEX ix_papers_search_tsv ON papers USING gin (search_tsv)")
-    op.execute(
-        "CREATE TABLE paper_vectors ("
-        " paper_id varchar(64) PRIMARY KEY,"
-        " embedding vector(384) NOT NULL)"
-    )
+    op.execute("CREATE TABLE paper_vectors ( paper_id varchar(64) PRIMARY KEY, embedding vector(384) NOT NULL)")
     op.execute(
         "CREATE INDEX ix_paper_vectors_hnsw ON paper_vectors USING hnsw (embedding vector_cosine_ops)"
         " WITH (m = 16, ef_construction = 64)"
