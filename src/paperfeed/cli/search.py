@@ -1,0 +1,139 @@
+"""`paperfeed index`, `paperfeed search QUERY` and `paperfeed similar ID`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json, settings_of
+from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
+
+
+def _hit_dict(hit: Hit) -> dict:
+    p = hit.paper
+    return {
+        "id": p.id,
+        "title": p.title,
+        "authors": p.authors,
+        "categories": p.categories,
+        "published": p.published.isoformat() if p.published else None,
+        "abs_url": p.abs_url,
+        "score": hit.score,
+        "lexical_rank": hit.lexical_rank,
+        "dense_rank": hit.dense_rank,
+        "lexical_score": hit.lexical_score,
+        "dense_score": hit.dense_score,
+        "title_html": hit.title_html,
+        "title_highlights": hit.title_highlights,
+        "abstract_highlights": hit.abstract_highlights,
+    }
+
+
+def _print_hits(hits: list[Hit], start: int = 1) -> None:
+    table = Table("#", "id", "published", "why", "title")
+    for n, hit in enumerate(hits, start=start):
+        why = " ".join(part for part in (
+            f"kw#{hit.lexical_rank}" if hit.lexical_rank else "",
+            f"sem#{hit.dense_rank}" if hit.dense_rank else "",
+        ) if part)
+        table.add_row(str(n), hit.paper.id, str(hit.paper.published or ""), why, hit.paper.title)
+    console.print(table)
+
+
+def _date(value: str | None, param: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
+
+
+@app.command("index")
+def index(
+    ctx: typer.Context,
+    device: Annotated[str | None, typer.Option("--device", help="Embedding device: cpu, cuda, auto.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the indexes and build them again.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Bring the keyword and semantic indexes up to date with the stored papers."""
+    import shutil
+
+    from paperfeed.search import open_searcher
+
+    settings = settings_of(ctx)
+    if rebuild and settings.index_dir.exists():
+        shutil.rmtree(settings.index_dir)  # derived data only: everything is rebuilt from the store
+    pf = open_from(ctx)
+    searcher = open_searcher(pf.settings, pf.store, device=device)
+    try:
+        n = searcher.refresh(progress=not json_)
+        notice = searcher.search(SearchRequest(q="index probe", page_size=1)).notice
+    finally:
+        searcher.close()
+        pf.close()
+    if json_:
+        print_json({"indexed": n, "notice": notice})
+        return
+    console.print(f"indexed {n} papers" + (f" ({notice})" if notice else ""), highlight=False)
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Words, "phrases", -exclude, au:, ti:, cat:, year:2024, since:...')],
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, lexical or dense.")] = "hybrid",
+    sort: Annotated[str, typer.Option("--sort", help="relevance or date.")] = "relevance",
+    category: Annotated[str | None, typer.Option("--category", help="arXiv category, e.g. cs.CL.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Author name.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Published on or before (YYYY-MM-DD).")] = None,
+    page: Annotated[int, typer.Option("--page", min=1)] = 1,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=100)] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """Search the stored papers (run `paperfeed index` after ingesting)."""
+    request = SearchRequest(q=query, mode=mode, sort=sort, page=page, page_size=page_size,  # type: ignore[arg-type]
+                            since=_date(since, "--since"), until=_date(until, "--until"),
+                            category=category, author=author)
+    pf = open_from(ctx)
+    try:
+        results = pf.search.search(request)
+    except QueryError as exc:
+        fail(f"{'--' + exc.param.replace('_', '-') if exc.param != 'q' else 'query'}: {exc.message}", code=2)
+    finally:
+        pf.close()
+    if json_:
+        print_json({"total": results.total, "mode": results.mode, "notice": results.notice,
+                    "page": page, "hits": [_hit_dict(h) for h in results.hits]})
+        return
+    if results.notice:
+        console.print(f"[yellow]{results.notice}[/]", highlight=False)
+    _print_hits(results.hits, start=(page - 1) * page_size + 1)
+    console.print(f"{results.total} results ({results.mode})", highlight=False)
+
+
+@app.command("similar")
+def similar(
+    ctx: typer.Context,
+    paper_id: Annotated[str, typer.Argument(help="A stored paper id.")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many.")] = 10,
+    json_: JsonOpt = False,
+) -> None:
+    """Papers most like the given one (semantic neighbours, keyword fallback)."""
+    pf = open_from(ctx)
+    try:
+        hits = pf.search.similar(paper_id.strip(), k)
+    except PaperNotFound as exc:
+        fail(exc.message, code=2)
+    except QueryError as exc:
+        fail(f"{exc.param}: {exc.message}", code=2)
+    finally:
+        pf.close()
+    if json_:
+        print_json([_hit_dict(h) for h in hits])
+        return
+    _print_hits(hits)

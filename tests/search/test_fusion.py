@@ -1,0 +1,49 @@
+"""Fusion of two rankings: hand-computed RRF and normalised-score examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperfeed.search.fusion import FusionParams, fuse, normalise, rrf_scores
+
+
+def test_rrf_by_hand() -> None:
+    scores = rrf_scores([["a", "b", "c"], ["c", "a"]], [1.0, 1.0], k=60)
+    assert scores["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert scores["b"] == pytest.approx(1 / 62)
+    assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
+
+
+def test_fuse_keeps_components_and_orders_best_first() -> None:
+    out = fuse((["a", "b", "c"], [9.0, 5.0, 1.0]), (["c", "a", "d"], [0.9, 0.8, 0.1]))
+    assert [f.id for f in out] == ["a", "c", "b", "d"]
+    a = out[0]
+    assert (a.lexical_rank, a.dense_rank, a.lexical_score, a.dense_score) == (1, 2, 9.0, 0.8)
+    d = out[-1]
+    assert (d.lexical_rank, d.dense_rank) == (None, 3)
+
+
+def test_weights_shift_the_balance() -> None:
+    lex, den = (["a", "b"], [2.0, 1.0]), (["b", "a"], [0.9, 0.1])
+    assert fuse(lex, den, FusionParams(lexical_weight=2.0))[0].id == "a"
+    assert fuse(lex, den, FusionParams(dense_weight=2.0))[0].id == "b"
+
+
+def test_linear_minmax_by_hand() -> None:
+    out = fuse((["a", "b"], [10.0, 0.0]), (["b", "c"], [0.5, 0.3]),
+               FusionParams(method="linear", lexical_weight=0.5, dense_weight=0.5))
+    got = {f.id: f.score for f in out}
+    assert got == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.0})
+    assert [f.id for f in out][:2] == ["a", "b"]  # tie broken by best single rank, then id
+
+
+def test_normalise_edge_cases() -> None:
+    assert normalise([]) == []
+    assert normalise([3.0, 3.0]) == [1.0, 1.0]
+    assert normalise([1.0, 3.0], "zscore") == pytest.approx([-1.0, 1.0])
+    assert normalise([2.0, 2.0], "zscore") == [0.0, 0.0]
+
+
+def test_empty_inputs() -> None:
+    assert fuse(([], []), ([], [])) == []
+    assert [f.id for f in fuse((["x"], [1.0]), ([], []))] == ["x"]
