@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from paperfeed.store import schema as t
 
@@ -25,39 +25,30 @@ class SqlWebMixin:
     engine: Engine
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
-        """Distinct local upvoters plus the latest imported Hugging Face upvote total, per paper.
+        """Distinct local upvoters plus the imported Hugging Face upvote total, per paper.
 
-        Local upvotes count once per actor (an anonymous visitor); `hf_upvotes`
-        is a running total, so only its most recent observation counts.
-        Papers without any signal are absent from the result (read as 0).
+        Local upvotes count once per actor (an anonymous visitor). `hf_upvotes`
+        is a running total; its highest observation counts, which is how
+        trending reads it too (a dip in a total is a glitch, not lost votes).
+        One grouped query over the (paper_id, kind, ...) index: lists of 50
+        papers ask this on every page view. Papers without signals are absent.
         """
         ids = list(dict.fromkeys(paper_ids))
         out: dict[str, int] = {}
         s = t.signals.c
+        local = func.count(func.distinct(case((and_(s.kind == "upvote", s.source == "local"), s.actor))))
+        imported = func.max(case((s.kind == "hf_upvotes", s.value)))
         with self.engine.connect() as conn:
             for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i : i + _CHUNK]
-                local = conn.execute(
-                    select(s.paper_id, func.count(func.distinct(s.actor)))
-                    .where(s.paper_id.in_(chunk), s.kind == "upvote", s.source == "local", s.actor.is_not(None))
+                rows = conn.execute(
+                    select(s.paper_id, local, imported)
+                    .where(s.paper_id.in_(ids[i : i + _CHUNK]), s.kind.in_(("upvote", "hf_upvotes")))
                     .group_by(s.paper_id)
                 )
-                for paper_id, n in local:
-                    out[paper_id] = out.get(paper_id, 0) + int(n)
-                latest = (
-                    select(s.paper_id, func.max(s.observed_at).label("at"))
-                    .where(s.paper_id.in_(chunk), s.kind == "hf_upvotes")
-                    .group_by(s.paper_id)
-                    .subquery()
-                )
-                imported = conn.execute(
-                    select(s.paper_id, func.max(s.value))
-                    .join(latest, and_(s.paper_id == latest.c.paper_id, s.observed_at == latest.c.at))
-                    .where(s.kind == "hf_upvotes")
-                    .group_by(s.paper_id)
-                )
-                for paper_id, value in imported:
-                    out[paper_id] = out.get(paper_id, 0) + int(value or 0)
+                for paper_id, n_local, n_imported in rows:
+                    total = int(n_local or 0) + int(n_imported or 0)
+                    if total:
+                        out[paper_id] = total
         return out
 
     def has_signal(self, paper_id: str, kind: str, actor: str) -> bool:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
 from paperfeed.web import api, errors, feed_routes, hf_api, pages
+from paperfeed.web.cache import TTLCache
 from paperfeed.web.engagement import Engagement
 from paperfeed.web.security import SecurityHeadersMiddleware, Signer
 from paperfeed.web.templating import STATIC_DIR, build_templates
@@ -105,6 +106,7 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False) -> FastAPI:
     app.state.signer = Signer(pf.settings.resolved_secret_key())
     app.state.templates = build_templates()
     app.state.engagement = Engagement(pf.store)
+    app.state.list_cache = TTLCache(ttl_s=5.0)
     app.state.subscribe_enabled = subscribe_available()
 
     errors.install(app)

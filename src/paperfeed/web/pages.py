@@ -37,10 +37,15 @@ def home(request: Request) -> Response:
     q = request.query_params
     pf = pf_of(request)
     period = parse_period(q.get("period"))
-    day = parse_date(q.get("date"), "date") or views.latest_day(pf)
+    explicit = parse_date(q.get("date"), "date")
     category = parse_category(q.get("category"))
     page = parse_int(q.get("page"), "page", 1, 1, 500)
-    view = views.listing_view(pf, request.app.state.engagement, period, day, category, page)
+
+    def compute() -> tuple:
+        day = explicit or views.latest_day(pf)
+        return day, views.listing_view(pf, request.app.state.engagement, period, day, category, page)
+
+    day, view = request.app.state.list_cache.get_or_compute(("home", period, explicit, category, page), compute)
     params = {"period": period, "date": day.isoformat() if q.get("date") else None, "category": category}
     return render(
         request,
