@@ -34,5 +34,13 @@ def open_store_url(url: str, migrate: bool = True) -> Store:
     return store
 
 
-def open_store(settings: Settings, migrate: bool = True) -> Store:
-    return open_store_url(settings.resolved_database_url, migrate=migrate)
+def open_store(settings: Settings, migrate: bool | None = None) -> Store:
+    """`migrate=None` means: migrate the embedded database, never a server's on its own.
+
+    Several PostgreSQL clients start at once and a schema change deserves a deliberate
+    step there, so they raise `SchemaError` ("run `paperfeed migrate`") instead.
+    """
+    url = settings.resolved_database_url
+    if migrate is None:
+        migrate = not url.startswith("postgres")
+    return open_store_url(url, migrate=migrate)
