@@ -45,7 +45,7 @@ class Paperfeed:
         self.store.close()
 
 
-def open_paperfeed(settings: Settings | None = None, migrate: bool = True) -> Paperfeed:
+def open_paperfeed(settings: Settings | None = None, migrate: bool | None = None) -> Paperfeed:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Paperfeed(settings=settings, store=open_store(settings, migrate=migrate))
