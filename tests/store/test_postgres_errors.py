@@ -102,3 +102,18 @@ def test_advisory_lock_admits_one_holder(pg_url: str) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_servers_never_migrate_a_postgres_schema_on_their_own(pg_server, tmp_path) -> None:
+    from paperfeed.app import open_paperfeed
+    from paperfeed.config import Settings
+
+    url = pg_server.create_database(template=None)
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, embedder="none")
+    try:
+        with pytest.raises(SchemaError, match="run `paperfeed migrate`"):
+            open_paperfeed(settings)
+        open_paperfeed(settings, migrate=True).close()  # what `paperfeed migrate` / `serve --migrate` do
+        open_paperfeed(settings).close()
+    finally:
+        pg_server.drop_database(url)
