@@ -73,9 +73,9 @@ def migrate_to(
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per committed batch.")] = 5000,
     json_: JsonOpt = False,
 ) -> None:
-    """Copy this instance's database (papers, signals, trending, subscribers, outbox, embedding cache)
-    into another one, resumably, and verify it by per-table counts and checksums.
+    """Copy this instance's database into another (e.g. PostgreSQL), resumably, verified by counts and checksums.
 
+    Copies papers, signals, trending, subscribers, outbox and the embedding cache.
     Safe to rerun after an interruption: it continues after the last committed batch.
     Afterwards point PAPERFEED_DATABASE_URL at the target and run `paperfeed index`
     to fill the server's vector index (cached embeddings are reused, not recomputed).
