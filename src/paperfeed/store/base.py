@@ -141,6 +141,10 @@ class Store(Protocol):
         """(paper_id, kind, source, value, observed_at) in [start, end), oldest first per series."""
         ...
 
+    def window_signals(self, start: str, end: str) -> list[tuple[Any, ...]]:
+        """(paper_id, kind, source, value, observed_at, actor, network) in [start, end), in id order."""
+        ...
+
     def cumulative_baselines(
         self, start: str, end: str, kinds: Iterable[str]
     ) -> dict[tuple[str, str, str], tuple[float, str]]:
@@ -218,6 +222,11 @@ class Store(Protocol):
 
     def add_outbox(self, row: dict[str, Any]) -> int | None:
         """Insert a composed email; None when (subscriber, period, kind) already exists."""
+        ...
+
+    def add_outbox_many(self, rows: list[dict[str, Any]]) -> int:
+        """Insert many composed emails in one transaction; rows whose key exists are left out.
+        Returns how many were inserted."""
         ...
 
     def claim_outbox(self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None) -> list[OutboxRow]:
