@@ -171,3 +171,23 @@ def test_custom_range(env: Env) -> None:
     span = env.trending.range(DAY - timedelta(days=12), DAY - timedelta(days=8))
     assert ranks(span) == ["2607.00001"]  # 2607.00002 was published after the range
     assert "from 2026-07-19 to 2026-07-23" in span[0].explanation
+
+
+def test_one_read_of_the_month_gives_the_same_week_and_day(env: Env) -> None:
+    add_papers(env.store, *[(f"2607.0000{i}", DAY - timedelta(days=3 * i), "cs.CL") for i in range(1, 8)])
+    signals = []
+    for i in range(1, 8):
+        pid = f"2607.0000{i}"
+        for d in range(0, 25, 2):
+            when = at(DAY - timedelta(days=d), hour=6 + i)
+            signals.append(sig(pid, "hf_upvotes", 100 - 3 * d + i, when))
+            signals.append(sig(pid, "view", 1, when, "local", actor=f"v{d}", network=f"n{i}"))
+    env.store.add_signals(signals)
+    month = env.trending.fetch(DAY - timedelta(days=29), DAY)
+    for window, days in (("week", 7), ("day", 1)):
+        start = DAY - timedelta(days=days - 1)
+        alone = env.trending.compute(start, DAY, window)
+        shared = env.trending.compute(start, DAY, window, month)
+        assert [(s.paper_id, s.score, s.rises) for s in shared.scored] == [
+            (s.paper_id, s.score, s.rises) for s in alone.scored
+        ]

@@ -63,6 +63,20 @@ class SignalsMixin:
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(stmt)]
 
+    def window_signals(self, start: str, end: str) -> list[tuple[Any, ...]]:
+        """Every signal observed in [start, end), in id (arrival) order, in one pass:
+        (paper_id, kind, source, value, observed_at, actor, network).
+
+        Trending reads a refresh's widest window once and derives the shorter ones from it.
+        """
+        stmt = (
+            select(s.paper_id, s.kind, s.source, s.value, s.observed_at, s.actor, s.network)
+            .where(s.observed_at >= start, s.observed_at < end)
+            .order_by(s.id)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).all()
+
     def cumulative_baselines(
         self, start: str, end: str, kinds: Iterable[str]
     ) -> dict[tuple[str, str, str], tuple[float, str]]:

@@ -83,7 +83,9 @@ def cumulative_rise(
 ) -> float:
     """How much a running total grew inside [start, end).
 
-    `observations` are those inside the window, oldest first. Each increase over
+    `observations` are oldest first and end before `end`; those before `start`
+    only move the baseline (so one read of a long range serves shorter
+    windows inside it). Each increase over
     the running maximum so far is assumed to have accrued evenly since the
     previous observation, so only the part of it that falls inside the window
     counts; the very first observation ever counts as the rise since
@@ -97,6 +99,9 @@ def cumulative_rise(
         prev_max, prev_t = 0.0, (published if published is not None else math.inf)
     rise = 0.0
     for t, value in observations:
+        if t < start:
+            prev_max, prev_t = max(prev_max, value), t
+            continue
         inc = value - prev_max
         if inc > 0:
             if prev_t < t:

@@ -52,6 +52,19 @@ def check_window(window: str) -> str:
     return window
 
 
+_EVENTS = frozenset(EVENT_KINDS)
+_CUMULATIVE = frozenset(CUMULATIVE_KINDS)
+
+
+@dataclass(slots=True)
+class Fetched:
+    """Signals of a day range read once: rows in arrival order, and running totals before `start`."""
+
+    start: date
+    rows: list[tuple[Any, ...]]
+    baselines: dict[tuple[str, str, str], tuple[float, str]]
+
+
 @dataclass(slots=True)
 class Computed:
     """One computed list: ranked scores plus what is needed to explain any paper later."""
@@ -81,32 +94,50 @@ class StoreTrending:
         self.config = config or TrendingConfig()
 
     # -- computing ------------------------------------------------------------------
-    def compute(self, start: date, day: date, window: str) -> Computed:
-        """Score every candidate for the days [start, day], as of the end of `day`."""
+    def fetch(self, start: date, day: date) -> Fetched:
+        """Read the signals of the days [start, day] once, plus the running totals before them."""
+        lo, hi = _iso(_midnight(start)), _iso(_midnight(day + timedelta(days=1)))
+        return Fetched(start, self.store.window_signals(lo, hi),
+                       self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS))
+
+    def compute(self, start: date, day: date, window: str, fetched: Fetched | None = None) -> Computed:
+        """Score every candidate for the days [start, day], as of the end of `day`.
+
+        `fetched` may cover a longer range ending with `day` (a refresh reads the
+        month once and derives the week and the day from it).
+        """
         cfg = self.config
+        fetched = fetched or self.fetch(start, day)
+        if fetched.start > start:
+            raise ValueError(f"fetched signals start {fetched.start}, after the window's start {start}")
         t0, t1 = _midnight(start), _midnight(day + timedelta(days=1))
-        lo, hi = _iso(t0), _iso(t1)
+        lo = _iso(t0)
         start_s, end_s = t0.timestamp(), t1.timestamp()
 
+        events = []
+        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
+        for pid, kind, source, value, observed, actor, network in fetched.rows:
+            if kind in _CUMULATIVE:
+                series[(pid, kind, source)].append((_ts(observed), float(value)))
+            elif kind in _EVENTS and observed >= lo:
+                events.append((pid, kind, float(value), actor, network))
         rises: dict[str, dict[str, float]] = defaultdict(dict)
-        for (pid, kind), value in event_rises(self.store.event_signals(lo, hi, EVENT_KINDS), cfg.burst_free).items():
+        for (pid, kind), value in event_rises(events, cfg.burst_free).items():
             rises[pid][kind] = value
 
-        observations = self.store.cumulative_signals(lo, hi, CUMULATIVE_KINDS)
-        baselines = self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS)
-        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
-        for pid, kind, source, value, observed in observations:
-            series[(pid, kind, source)].append((_ts(observed), float(value)))
-
-        signalled = list({*rises, *(k[0] for k in series)})
+        for obs in series.values():
+            obs.sort()  # arrival order -> time order (ties: the lower count first)
+        in_window = {pid for (pid, _k, _s), obs in series.items() if obs[-1][0] >= start_s}
+        signalled = list({*rises, *in_window})
         published = self.store.published_dates(signalled, day)
         published.update(self.store.recent_published(start, day, cfg.fallback_pool))
         pub_ts = {pid: (_ts(p + "T00:00:00+00:00") if p else None) for pid, p in published.items()}
 
-        for (pid, kind, _source), obs in series.items():
-            if pid not in published:
-                continue  # a signal for a paper not (yet) stored, or published after `day`
-            base = baselines.get((pid, kind, _source))
+        for key, obs in series.items():
+            pid, kind, _source = key
+            if pid not in published or obs[-1][0] < start_s:
+                continue  # unknown paper, published after `day`, or no observation inside the window
+            base = fetched.baselines.get(key)
             rise = cumulative_rise(obs, (base[0], _ts(base[1])) if base else None, pub_ts[pid], start_s, end_s)
             # Several sources may report the same count (HF and a links file both carry GitHub
             # stars): take the largest rise rather than the sum, so one repository counts once.
@@ -127,9 +158,14 @@ class StoreTrending:
             return length
         return max(0, (day - date.fromisoformat(published)).days)
 
-    def _materialise(self, window: str, day: date, signal_id: int, paper_seq: int) -> Computed:
-        start = day - timedelta(days=WINDOW_DAYS[window] - 1)
-        computed = self.compute(start, day, window)
+    @staticmethod
+    def window_start(window: str, day: date) -> date:
+        return day - timedelta(days=WINDOW_DAYS[window] - 1)
+
+    def _materialise(
+        self, window: str, day: date, signal_id: int, paper_seq: int, fetched: Fetched | None = None
+    ) -> Computed:
+        computed = self.compute(self.window_start(window, day), day, window, fetched)
         rows = [
             (s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay,
                                                   ex.explanation(s.contributions, s.rises, s.age_days, s.decay,
@@ -174,10 +210,15 @@ class StoreTrending:
         report = RefreshReport(day=day, signal_id=sid, paper_seq=seq)
         if changed:
             report.dropped_rows = self.store.drop_trending(date.fromisoformat(min(changed)), keep=day)
+        stale = []
         for window in WINDOW_DAYS:
             meta = self.store.trending_meta(window, day)
             if meta is None or self._stale(meta, day):
-                self._materialise(window, day, sid, seq)
+                stale.append(window)
+        if stale:  # read the widest stale window's signals once; the shorter ones are inside it
+            fetched = self.fetch(min(self.window_start(w, day) for w in stale), day)
+            for window in stale:
+                self._materialise(window, day, sid, seq, fetched)
                 report.recomputed.append(window)
         self.store.set_checkpoint(CHECKPOINT, {"signal_id": sid, "paper_seq": seq, "day": day.isoformat()})
         report.seconds = time.perf_counter() - began
