@@ -14,7 +14,7 @@ Window = Literal["day", "week", "month"]
 @dataclass(slots=True)
 class TrendingEntry:
     paper: Paper
-    rank: int
+    rank: int  # 1 = top; 0 from `explain` when the paper is not on that list (the explanation says why)
     score: float
     # signal name -> contribution to `score` (after normalisation and decay)
     breakdown: dict[str, float] = field(default_factory=dict)
