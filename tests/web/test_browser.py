@@ -169,6 +169,10 @@ def test_core_flow(browser, site: str, width: int, javascript: bool) -> None:
         assert page.locator(".subscribe-form").get_attribute("method") == "post"
         assert page.locator(".subscribe-form input[name=csrf_token]").count() == 1
         _shot(page, f"subscribe-{tag}")
+        email.fill(f"reader-{tag}@example.org")
+        with page.expect_navigation():
+            page.click(".subscribe-form button[type=submit]")
+        assert page.locator("h1").first.inner_text() == "Check your inbox"
     finally:
         context.close()
 
