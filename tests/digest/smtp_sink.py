@@ -25,6 +25,7 @@ import socket
 import ssl
 import sys
 import threading
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -75,8 +76,9 @@ def free_port() -> int:
 
 class Handler:
     def __init__(self, directory: Path, temp_fail: int = 0, reject: set[str] | None = None, dedupe: bool = False,
-                 announce: bool = False) -> None:
+                 announce: bool = False, keep: bool = True) -> None:
         self.directory = directory
+        self.keep = keep  # False: count only (benchmarks)
         self.temp_fail = temp_fail
         self.reject = {a.lower() for a in (reject or set())}
         self.dedupe = dedupe
@@ -101,7 +103,9 @@ class Handler:
                 self.refused += 1
                 return "451 4.3.0 try again later"
             raw = envelope.original_content or envelope.content
-            msg_id = email.message_from_bytes(raw, policy=email.policy.default).get("Message-ID", "")
+            msg_id = ""
+            if self.dedupe:
+                msg_id = BytesHeaderParser(policy=email.policy.default).parsebytes(raw).get("Message-ID", "")
             if self.dedupe and msg_id in self.seen:
                 self.duplicates += 1
                 target = self.directory / "duplicates" / f"{self.duplicates}.eml"
@@ -111,6 +115,8 @@ class Handler:
             self.seen.add(msg_id)
             self.count += 1
             n = self.count
+            if not self.keep:
+                return "250 2.0.0 OK queued"
             tmp = self.directory / f".{n}.tmp"
             tmp.write_bytes(b"X-Envelope-To: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n" + raw)
             tmp.replace(self.directory / f"{n}.eml")
@@ -169,14 +175,17 @@ def main() -> None:
     ap.add_argument("--key", type=Path, required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--dedupe", action="store_true")
+    ap.add_argument("--count-only", action="store_true", help="keep no files, announce nothing (benchmarks)")
     args = ap.parse_args()
-    sink = Sink(args.directory, args.cert, args.key, port=args.port, dedupe=args.dedupe, announce=True).start()
+    sink = Sink(args.directory, args.cert, args.key, port=args.port, dedupe=args.dedupe,
+                announce=not args.count_only, keep=not args.count_only).start()
     print(f"READY {sink.port}", flush=True)
     try:
         sys.stdin.read()  # runs until the test closes our stdin
     finally:
         sink.stop()
         print(f"DUPLICATES {sink.handler.duplicates}", flush=True)
+        print(f"RECEIVED {sink.handler.count}", flush=True)
         os._exit(0)
 
 

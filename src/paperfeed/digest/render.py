@@ -28,6 +28,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from paperfeed.digest.model import Digest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# SMTP line ends and CR/LF refused in header values, as policy.SMTP; lines up to RFC 5322's hard
+# limit of 998 so long URL headers (List-Unsubscribe) are never folded into RFC 2047 encoded
+# words, which mail clients do not decode there and which would break the links.
+POLICY = policy.SMTP.clone(max_line_length=998)
+
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
     autoescape=select_autoescape(["html"]),
@@ -106,7 +111,7 @@ def build_message(
     extra_headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """Raises ValueError if any header value carries CR/LF (header injection)."""
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     _name, addr = parseaddr(recipient)
     if not addr or addr != recipient.strip() or "\r" in recipient or "\n" in recipient:

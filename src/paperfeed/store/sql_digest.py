@@ -199,6 +199,23 @@ class DigestMixin:
         except IntegrityError:
             return None
 
+    def add_outbox_many(self, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        values = []
+        for row in rows:
+            v = dict(row)
+            v["paper_ids"] = json.dumps(list(v.get("paper_ids") or []))
+            v.setdefault("attempts", 0)
+            v.setdefault("last_error", None)
+            values.append(v)
+        try:
+            with self.write_engine.begin() as conn:
+                conn.execute(insert(t.outbox), values)
+            return len(values)
+        except IntegrityError:  # another composer got some of these first: go one by one
+            return sum(self.add_outbox(row) is not None for row in rows)
+
     def claim_outbox(
         self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None
     ) -> list[OutboxRow]:
