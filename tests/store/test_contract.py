@@ -128,6 +128,18 @@ def test_unicode_round_trips(store_backend: Store) -> None:
     assert paper.authors == ["Zoë Ærø", "李雷"]
 
 
+def test_long_values_are_stored_alike(store_backend: Store) -> None:
+    """Messy listings carry 70-character "categories" and DOIs make long ids: both backends keep them."""
+    s = store_backend
+    long_id = "doi:10.1002/(sici)1097-4636(199706)35:4<1::aid-jbm1>3.0.co;2-x/" + "x" * 40
+    odd_category = "Information storage and retrieval of data, Natural language\n  processing"
+    s.upsert_papers([rec(long_id, categories=["cs.IR", odd_category], source="s" * 80)])
+    paper = s.get_paper(long_id)
+    assert paper.categories == ["cs.IR", odd_category]
+    assert set(paper.sources) == {"s" * 80}
+    assert s.count_papers(PaperQuery(category=odd_category)) == 1
+
+
 # -- checkpoints --------------------------------------------------------------------
 
 

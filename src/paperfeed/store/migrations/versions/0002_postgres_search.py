@@ -4,7 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 06:20:00
 
-PostgreSQL only; a no-op on SQLite (whose search lives in index files). Title
+PostgreSQL only; a no-op on SQLite (whose search lives in index files). Bounded
+VARCHAR columns become TEXT, as SQLite treats them. Title
 (weight A), abstract (B) and authors (C) feed one generated ``tsvector`` column,
 so the lexical index is always exactly as current as the papers table and costs
 no separate write. Vectors live in ``paper_vectors`` with an HNSW index over
@@ -49,6 +50,19 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     _ensure_pgvector(bind)
+    # SQLite ignores VARCHAR lengths; PostgreSQL enforces them. Text columns without a limit make
+    # the server accept exactly what the embedded store accepts (a 70-character category from a
+    # messy listing, a long DOI id) instead of failing a whole batch. varchar -> text is
+    # binary-compatible: no table rewrite, no index rebuild.
+    bounded = bind.execute(
+        sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'character varying' "
+            "AND table_name <> 'alembic_version' ORDER BY table_name, ordinal_position"
+        )
+    ).all()
+    for table, column in bounded:
+        op.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE text')
     op.execute(f"ALTER TABLE papers ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({TSVECTOR}) STORED")
     op.execute("CREATE INDEX ix_papers_search_tsv ON papers USING gin (search_tsv)")
     op.execute("CREATE TABLE paper_vectors ( paper_id varchar(64) PRIMARY KEY, embedding vector(384) NOT NULL)")
