@@ -95,6 +95,7 @@ class SmtpConfig:
     timeout: float
     verify: bool
     cafile: str | None
+    connections: int = 1  # parallel SMTP connections a send pass may use
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 30.0) -> SmtpConfig:
@@ -110,15 +111,19 @@ class SmtpConfig:
         except ValueError as exc:
             raise MailConfigError(f"smtp_url: bad port ({exc})") from exc
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"timeout", "verify", "cafile"}
+        unknown = set(query) - {"timeout", "verify", "cafile", "connections"}
         if unknown:
             names = ", ".join(sorted(unknown))
-            raise MailConfigError(f"smtp_url: unknown option(s) {names} (known: timeout, verify, cafile)")
+            raise MailConfigError(f"smtp_url: unknown option(s) {names} (known: timeout, verify, cafile, connections)")
         try:
             timeout = float(query.get("timeout", timeout))
         except ValueError as exc:
             raise MailConfigError("smtp_url: timeout must be a number of seconds") from exc
+        connections = query.get("connections", "1")
+        if not connections.isdigit() or not 1 <= int(connections) <= 16:
+            raise MailConfigError("smtp_url: connections must be a whole number from 1 to 16")
         return cls(
+            connections=int(connections),
             scheme=parts.scheme,
             host=parts.hostname,
             port=port,

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from paperfeed.digest import tokens
 from paperfeed.digest.compose import Composer
-from paperfeed.digest.render import Links, mail_domain, message_id, render_digest, render_notice
+from paperfeed.digest.render import Fragments, Links, mail_domain, message_id, render_digest, render_notice
 from paperfeed.digest.schedule import due_period
 from paperfeed.store.base import Subscriber
 
@@ -95,6 +95,7 @@ def compose_due(
     todo = [d for d in due if (d[0].id, d[2]) not in existing]
     report.already = len(due) - len(todo)
     composer = Composer(store, searcher, trending)
+    fragments = Fragments()
     for start in range(0, len(todo), chunk):
         part = todo[start : start + chunk]
         history = store.digest_history([s.id for s, _, _ in part])
@@ -115,7 +116,8 @@ def compose_due(
             else:
                 msg_id = message_id(ctx.secret_key, "digest", sub.id, period, ctx.domain)
                 rendered = render_digest(
-                    digest, links=ctx.links(sub), sender=ctx.sender, msg_id=msg_id, when=now, domain=ctx.domain
+                    digest, links=ctx.links(sub), sender=ctx.sender, msg_id=msg_id, when=now, domain=ctx.domain,
+                    fragments=fragments,
                 )
                 row |= {"status": "pending", "subject": rendered.subject, "message": rendered.message}
             rows.append(row)

@@ -24,8 +24,9 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from paperfeed.digest.model import Digest
+from paperfeed.digest.model import Digest, DigestItem
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # SMTP line ends and CR/LF refused in header values, as policy.SMTP; lines up to RFC 5322's hard
@@ -139,15 +140,40 @@ def list_headers(links: Links, domain: str) -> dict[str, str]:
     }
 
 
+class Fragments:
+    """Rendered paper blocks, reused across the digests of one pass.
+
+    The same trending paper or topic hit appears in thousands of digests;
+    rendering its block once is most of what makes composing cheap.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, str, str], tuple[Markup, str]] = {}
+
+    def item(self, item: DigestItem, links: Links) -> tuple[Markup, str]:
+        key = (item.paper.id, item.paper.content_hash, item.reason, links.base_url)
+        found = self._cache.get(key)
+        if found is None:
+            ctx = {"item": item, "links": links}
+            found = (Markup(_env.get_template("_item.html").render(ctx)), _env.get_template("_item.txt").render(ctx))
+            if len(self._cache) < 200_000:
+                self._cache[key] = found
+        return found
+
+
 def render_digest(
-    digest: Digest, *, links: Links, sender: str, msg_id: str, when: datetime, domain: str
+    digest: Digest, *, links: Links, sender: str, msg_id: str, when: datetime, domain: str,
+    fragments: Fragments | None = None,
 ) -> Rendered:
+    fragments = fragments or Fragments()
     subject = subject_for(digest)
     ctx = {
         "digest": digest,
         "subject": subject,
         "links": links,
         "day_label": f"{digest.day:%A} {digest.day.day} {digest.day:%B %Y}",
+        "trending": [fragments.item(i, links) for i in digest.trending],
+        "for_you": [fragments.item(i, links) for i in digest.for_you],
     }
     text = _env.get_template("digest.txt").render(ctx)
     html = _env.get_template("digest.html").render(ctx)

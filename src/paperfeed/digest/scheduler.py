@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from paperfeed.digest.mailer import Mailer, open_mailer
+from paperfeed.digest.mailer import Mailer, SmtpConfig, open_mailer
 from paperfeed.digest.outbox import ComposeReport, MailContext, compose_due
 from paperfeed.digest.worker import SendReport, Worker
 
@@ -50,14 +50,38 @@ def compose_pass(pf: Any, now: datetime | None = None) -> ComposeReport:
 
 def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None,
               stop: threading.Event | None = None) -> SendReport:
-    own = mailer is None
-    mailer = mailer or open_mailer(pf.settings)
-    try:
-        ctx = MailContext.from_settings(pf.settings)
+    """Send the outbox; over ``?connections=N`` parallel SMTP connections when the URL asks for them."""
+    ctx = MailContext.from_settings(pf.settings)
+    if mailer is not None:
         return Worker(pf.store, mailer, ctx.envelope_sender).run(now=now, stop=stop)
-    finally:
-        if own:
-            mailer.close()
+    url = pf.settings.smtp_url
+    connections = SmtpConfig.from_url(url).connections if url else 1
+    reports: list[SendReport] = []
+
+    def one() -> None:
+        own = open_mailer(pf.settings)
+        try:
+            reports.append(Worker(pf.store, own, ctx.envelope_sender).run(now=now, stop=stop))
+        finally:
+            own.close()
+
+    if connections == 1:
+        one()
+        return reports[0]
+    threads = [threading.Thread(target=one, name=f"paperfeed-send-{i}") for i in range(connections)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    total = SendReport()
+    for r in reports:
+        total.sent += r.sent
+        total.retrying += r.retrying
+        total.failed += r.failed
+        total.skipped += r.skipped
+        total.lost_claims += r.lost_claims
+        total.stopped = total.stopped or r.stopped
+    return total
 
 
 def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None, compose: bool = True) -> RunReport:
