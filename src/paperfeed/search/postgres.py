@@ -77,10 +77,16 @@ def _filter_sql(sql: _Sql, filters: Filters) -> list[str]:
         out.append(f"published <= {sql.bind(filters.until.isoformat())}")
     if filters.categories:
         cats = sql.bind([c.lower() for c in filters.categories])
-        out.append(f"id IN (SELECT paper_id FROM paper_categories WHERE lower(category) = ANY({cats}))")
+        out.append(
+            "EXISTS (SELECT 1 FROM paper_categories pc "
+            f"WHERE pc.paper_id = papers.id AND lower(pc.category) = ANY({cats}))"
+        )
     if filters.exclude_categories:
         cats = sql.bind([c.lower() for c in filters.exclude_categories])
-        out.append(f"id NOT IN (SELECT paper_id FROM paper_categories WHERE lower(category) = ANY({cats}))")
+        out.append(
+            "NOT EXISTS (SELECT 1 FROM paper_categories pc "
+            f"WHERE pc.paper_id = papers.id AND lower(pc.category) = ANY({cats}))"
+        )
     return out
 
 
@@ -130,6 +136,8 @@ class PgLexicalIndex:
         if should:
             if all_required:
                 where.extend(_matches(sql, c) for c in should)
+            elif all(c.field == "all" for c in should):  # one GIN lookup for "any of these words"
+                where.append("search_tsv @@ (" + " || ".join(_tsquery(sql, c) for c in should) + ")")
             else:
                 where.append("(" + " OR ".join(_matches(sql, c) for c in should) + ")")
             rank_parts.extend(_tsquery(sql, c) for c in should)
@@ -177,9 +185,15 @@ class PgLexicalIndex:
             return set()
         sql = _Sql()
         where, _ = self._conditions(sql, query, ranked=False, all_required=False)
-        where.insert(0, f"id = ANY({sql.bind(list(ids))})")
+        cond = " AND ".join(where) if where else "true"
+        # The candidates first (a few hundred at most), then the checks row by row: the planner
+        # cannot turn this into a scan of every paper in a category, whatever its statistics say.
+        stmt = (
+            "WITH papers AS MATERIALIZED (SELECT id, published, search_tsv FROM public.papers "
+            f"WHERE id = ANY({sql.bind(list(ids))})) SELECT id FROM papers WHERE {cond}"
+        )
         with self.engine.connect() as conn:
-            return set(conn.execute(text(f"SELECT id FROM papers WHERE {' AND '.join(where)}"), sql.params).scalars())
+            return set(conn.execute(text(stmt), sql.params).scalars())
 
     def more_like_this(self, paper: Paper, limit: int, max_terms: int = 25) -> Ranked:
         """The paper's most frequent lexemes (title counted twice), OR-ed and ranked; itself excluded.
@@ -305,7 +319,16 @@ class PgVectorIndex:
             self.ensure_index()
 
     def ensure_index(self) -> None:
+        """Build the HNSW index if missing; after a bulk load, refresh the planner's statistics too.
+
+        Without fresh statistics a just-loaded table looks empty to the planner, which
+        then picks plans (a category filter as a nested loop) that are 100x too slow
+        until autovacuum's next analyze.
+        """
         with self.engine.begin() as conn:
+            exists = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": self.INDEX}).scalar()
+            if exists:
+                return
             conn.execute(text("SET LOCAL statement_timeout = 0"))
             conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
             conn.execute(
@@ -314,6 +337,8 @@ class PgVectorIndex:
                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
                 )
             )
+            for table in ("papers", "paper_categories", "paper_vectors"):
+                conn.execute(text(f"ANALYZE {table}"))
 
     # -- reading ------------------------------------------------------------------------
     @staticmethod

@@ -182,6 +182,10 @@ def copy_database(
             _reset_sequences(conn, table)
             state.update(done=[*state["done"], table.name], table=None, last_key=None)
             _save_progress(conn, state)
+    if target.dialect.name == "postgresql":
+        with target.begin() as conn:  # fresh planner statistics for the bulk-loaded tables
+            for table in TABLES:
+                conn.execute(text(f"ANALYZE {table.name}"))
     for tr, table in zip(report.tables, TABLES, strict=True):
         tr.source_rows, tr.source_checksum = table_checksum(source, table)
         tr.target_rows, tr.target_checksum = table_checksum(target, table)

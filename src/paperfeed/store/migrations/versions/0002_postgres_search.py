@@ -65,6 +65,8 @@ def upgrade() -> None:
         op.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE text')
     op.execute(f"ALTER TABLE papers ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({TSVECTOR}) STORED")
     op.execute("CREATE INDEX ix_papers_search_tsv ON papers USING gin (search_tsv)")
+    # Search filters compare categories case-insensitively (cat:cs.cv finds cs.CV).
+    op.execute("CREATE INDEX ix_paper_categories_lower ON paper_categories (lower(category), paper_id)")
     op.execute("CREATE TABLE paper_vectors ( paper_id varchar(64) PRIMARY KEY, embedding vector(384) NOT NULL)")
     op.execute(
         "CREATE INDEX ix_paper_vectors_hnsw ON paper_vectors USING hnsw (embedding vector_cosine_ops)"
@@ -77,5 +79,6 @@ def downgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     op.execute("DROP TABLE IF EXISTS paper_vectors")
+    op.execute("DROP INDEX IF EXISTS ix_paper_categories_lower")
     op.execute("DROP INDEX IF EXISTS ix_papers_search_tsv")
     op.execute("ALTER TABLE papers DROP COLUMN IF EXISTS search_tsv")
