@@ -121,8 +121,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, workers: int, port: int) -> subprocess.Popen:
+def start_server(data_dir: Path, workers: int, port: int, threads: int | None = None) -> subprocess.Popen:
     env = dict(os.environ, PAPERFEED_EMBEDDER="none", PAPERFEED_DATA_DIR=str(data_dir))
+    if threads:
+        env["PAPERFEED_WEB_THREADS"] = str(threads)
     cmd = [sys.executable, "-c", "from paperfeed.cli import main; main()", "--data-dir", str(data_dir),
            "serve", "--no-prepare", "--workers", str(workers), "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -179,6 +181,8 @@ def main() -> None:
     ap.add_argument("--clients", default="1,8,32")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "paperfeed-http-bench")
+    ap.add_argument("--threads", type=int, default=None, help="handler threads per worker (PAPERFEED_WEB_THREADS)")
+    ap.add_argument("--only", default="", help="comma-separated subset: search,api,home")
     args = ap.parse_args()
     if not LISTINGS.exists():
         sys.exit(f"{LISTINGS} not found (it lives in ../shared)")
@@ -189,7 +193,7 @@ def main() -> None:
     build_corpus(args.data_dir, args.papers)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(args.data_dir, args.workers, port)
+    proc = start_server(args.data_dir, args.workers, port, args.threads)
     from urllib.parse import quote_plus
 
     targets = {
@@ -197,6 +201,9 @@ def main() -> None:
         "search API (JSON)": [f"/api/v1/search?q={quote_plus(q)}" for q in QUERIES],
         "home page": ["/"],
     }
+    if args.only:
+        keys = {"search": "search page (HTML)", "api": "search API (JSON)", "home": "home page"}
+        targets = {keys[k]: targets[keys[k]] for k in args.only.split(",")}
     rows = []
     try:
         with httpx.Client(timeout=30) as client:  # warm caches and every worker's searcher
@@ -217,7 +224,7 @@ def main() -> None:
 
     say("")
     say(f"| endpoint | clients | requests/s | p50 ms | p99 ms | errors |  ({args.papers:,} papers, "
-        f"--workers {args.workers}, {args.duration}s each)")
+        f"--workers {args.workers}, threads {args.threads or 'default'}, {args.duration}s each)")
     say("|---|---:|---:|---:|---:|---:|")
     for name, c, res in rows:
         say(f"| {name} | {c} | {res['rps']:.1f} | {res['p50_ms']:.1f} | {res['p99_ms']:.1f} | {res['errors']} |")

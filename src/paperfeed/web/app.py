@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -84,11 +86,18 @@ def subscribe_available() -> bool:
         return False
 
 
-def create_app(pf: Paperfeed, close_on_shutdown: bool = False) -> FastAPI:
-    """The web site, JSON API, HF-compatible API and feeds over one `Paperfeed`."""
+def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | None = None) -> FastAPI:
+    """The web site, JSON API, HF-compatible API and feeds over one `Paperfeed`.
+
+    `threads` caps the thread pool that runs the (synchronous, mostly
+    CPU-bound) handlers. Under the GIL, many threads only add switching: a
+    small pool keeps a worker's tail latency down under load.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         if close_on_shutdown:
             pf.close()
@@ -134,7 +143,8 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False) -> FastAPI:
 def factory() -> FastAPI:
     """uvicorn's app factory (``paperfeed.web.app:factory``): settings from ``PAPERFEED_*``."""
     pf = open_paperfeed(Settings())
-    return create_app(pf, close_on_shutdown=True)
+    threads = os.environ.get("PAPERFEED_WEB_THREADS", "").strip()
+    return create_app(pf, close_on_shutdown=True, threads=int(threads) if threads.isdigit() else None)
 
 
 __all__ = ["create_app", "factory"]
