@@ -180,10 +180,7 @@ def score_papers(
         }
         contributions["recency"] = d * config.recency_weight
         out.append(Scored(paper_id, math.fsum(contributions.values()), contributions, paper_rises, age, d))
-    out.sort(key=lambda s: (-s.score, s.age_days, _desc(s.paper_id)))
+    # Two stable sorts: id descending (newer arXiv ids first) breaks the remaining ties.
+    out.sort(key=lambda s: s.paper_id, reverse=True)
+    out.sort(key=lambda s: (-s.score, s.age_days))
     return out
-
-
-def _desc(text: str) -> tuple[int, ...]:
-    """Sort key that orders strings descending (newer arXiv ids first on equal score)."""
-    return tuple(-ord(c) for c in text)

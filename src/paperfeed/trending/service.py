@@ -58,11 +58,44 @@ _CUMULATIVE = frozenset(CUMULATIVE_KINDS)
 
 @dataclass(slots=True)
 class Fetched:
-    """Signals of a day range read once: rows in arrival order, and running totals before `start`."""
+    """Signals of a day range read once and sorted out, so each window inside it is a cheap pass.
+
+    `events`: (observed_at ISO, paper, kind, value, actor, network) in arrival order;
+    `series`: (paper, kind, source) -> [(time, running total)] in time order;
+    `baselines`: the running maximum and last time of each series before `start`;
+    `published`: publication dates looked up so far (papers published by `day`).
+    """
 
     start: date
-    rows: list[tuple[Any, ...]]
+    day: date
+    events: list[tuple[Any, ...]]
+    series: dict[tuple[str, str, str], list[tuple[float, float]]]
     baselines: dict[tuple[str, str, str], tuple[float, str]]
+    published: dict[str, str | None] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_rows(
+        cls, start: date, day: date, rows: list[tuple[Any, ...]], baselines: dict[tuple[str, str, str], Any]
+    ) -> Fetched:
+        events = []
+        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
+        for pid, kind, source, value, observed, actor, network in rows:
+            if kind in _CUMULATIVE:
+                series[(pid, kind, source)].append((_ts(observed), float(value)))
+            elif kind in _EVENTS:
+                events.append((observed, pid, kind, float(value), actor, network))
+        for obs in series.values():
+            obs.sort()  # arrival order -> time order (ties: the lower count first)
+        return cls(start, day, events, dict(series), baselines)
+
+    def published_dates(self, store: Store, paper_ids: set[str]) -> dict[str, str | None]:
+        """Publication dates of those papers stored and published by `day` (looked up once each)."""
+        wanted = paper_ids - self.asked
+        if wanted:
+            self.published.update(store.published_dates(list(wanted), self.day))
+            self.asked |= wanted
+        return {pid: self.published[pid] for pid in paper_ids if pid in self.published}
 
 
 @dataclass(slots=True)
@@ -97,8 +130,9 @@ class StoreTrending:
     def fetch(self, start: date, day: date) -> Fetched:
         """Read the signals of the days [start, day] once, plus the running totals before them."""
         lo, hi = _iso(_midnight(start)), _iso(_midnight(day + timedelta(days=1)))
-        return Fetched(start, self.store.window_signals(lo, hi),
-                       self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS))
+        return Fetched.from_rows(
+            start, day, self.store.window_signals(lo, hi), self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS)
+        )
 
     def compute(self, start: date, day: date, window: str, fetched: Fetched | None = None) -> Computed:
         """Score every candidate for the days [start, day], as of the end of `day`.
@@ -108,28 +142,20 @@ class StoreTrending:
         """
         cfg = self.config
         fetched = fetched or self.fetch(start, day)
-        if fetched.start > start:
-            raise ValueError(f"fetched signals start {fetched.start}, after the window's start {start}")
+        if fetched.start > start or fetched.day != day:
+            raise ValueError(f"signals fetched for {fetched.start}..{fetched.day} do not cover {start}..{day}")
         t0, t1 = _midnight(start), _midnight(day + timedelta(days=1))
         lo = _iso(t0)
         start_s, end_s = t0.timestamp(), t1.timestamp()
 
-        events = []
-        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
-        for pid, kind, source, value, observed, actor, network in fetched.rows:
-            if kind in _CUMULATIVE:
-                series[(pid, kind, source)].append((_ts(observed), float(value)))
-            elif kind in _EVENTS and observed >= lo:
-                events.append((pid, kind, float(value), actor, network))
         rises: dict[str, dict[str, float]] = defaultdict(dict)
+        events = (e[1:] for e in fetched.events if e[0] >= lo)
         for (pid, kind), value in event_rises(events, cfg.burst_free).items():
             rises[pid][kind] = value
 
-        for obs in series.values():
-            obs.sort()  # arrival order -> time order (ties: the lower count first)
+        series = fetched.series
         in_window = {pid for (pid, _k, _s), obs in series.items() if obs[-1][0] >= start_s}
-        signalled = list({*rises, *in_window})
-        published = self.store.published_dates(signalled, day)
+        published = fetched.published_dates(self.store, {*rises, *in_window})
         published.update(self.store.recent_published(start, day, cfg.fallback_pool))
         pub_ts = {pid: (_ts(p + "T00:00:00+00:00") if p else None) for pid, p in published.items()}
 
@@ -166,12 +192,11 @@ class StoreTrending:
         self, window: str, day: date, signal_id: int, paper_seq: int, fetched: Fetched | None = None
     ) -> Computed:
         computed = self.compute(self.window_start(window, day), day, window, fetched)
-        rows = [
-            (s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay,
-                                                  ex.explanation(s.contributions, s.rises, s.age_days, s.decay,
-                                                                 window, day)))
-            for rank, s in enumerate(computed.scored, start=1)
-        ]
+        rows = []
+        for rank, s in enumerate(computed.scored, start=1):
+            # Lines are pre-rendered for the pages people read; deeper ones render when served.
+            line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, window, day) if rank <= 1000 else ""
+            rows.append((s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay, line)))
         meta = {"scales": computed.scales, "signal_id": signal_id, "paper_seq": paper_seq,
                 "half_life": self.config.half_life(window), "candidates": len(rows)}
         # IntegrityError: another process materialised the same list at the same moment; theirs stands.
