@@ -187,7 +187,7 @@ def _entry_json(entry, upvotes: int, base: str) -> dict[str, Any]:  # TrendingEn
     }
 
 
-@router.get("/trending", summary="Trending papers for a day, week or month")
+@router.get("/trending", summary="Trending papers for a day, week or month (default: the newest day with papers)")
 def api_trending(
     request: Request,
     window: WindowQ = "day",
@@ -197,7 +197,7 @@ def api_trending(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
     pf = request.app.state.pf
-    day = parse_date(date, "date") or views.today()
+    day = parse_date(date, "date") or views.latest_day(pf)
     view = views.trending_view(
         pf, request.app.state.engagement, window, day, parse_category(category), min(limit, MAX_PAGE_SIZE), offset
     )

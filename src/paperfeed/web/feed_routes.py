@@ -86,8 +86,8 @@ def named_feed(request: Request, name: str, fmt: str) -> Response:
 
             raise QueryError("window", f"'{window[:20]}' is not one of: day, week, month")
         explicit = parse_date(q.get("date"), "date")
-        tview = views.trending_view(pf, request.app.state.engagement, window, explicit or views.today(), category,
-                                    FEED_SIZE)  # type: ignore[arg-type]
+        day = explicit or views.latest_day(pf)
+        tview = views.trending_view(pf, request.app.state.engagement, window, day, category, FEED_SIZE)  # type: ignore[arg-type]
         params = {"window": window, "date": explicit.isoformat() if explicit else None, "category": category}
         feed = Feed(
             title=f"paperfeed: trending ({PERIOD_LABELS[window].lower()})",

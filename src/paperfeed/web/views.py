@@ -42,7 +42,7 @@ def searcher_of(pf: Paperfeed) -> Searcher | None:
             return pf.search
         with _OPEN_LOCK:
             return pf.search
-    except (ImportError, AttributeError, NotImplementedError, FileNotFoundError) as exc:
+    except Exception as exc:  # not built, index locked or corrupt: serve listings, say why
         log.warning("search unavailable: %s", exc)
         return None
 
@@ -53,7 +53,7 @@ def trending_of(pf: Paperfeed) -> Trending | None:
             return pf.trending
         with _OPEN_LOCK:
             return pf.trending
-    except (ImportError, AttributeError, NotImplementedError, FileNotFoundError) as exc:
+    except Exception as exc:  # not built, index locked or corrupt: serve listings, say why
         log.warning("trending unavailable: %s", exc)
         return None
 
