@@ -12,7 +12,9 @@ that OPENBLAS_NUM_THREADS / OMP_NUM_THREADS take effect before numpy loads.
 Reported per configuration: docs/s by the wall clock, docs per CPU-second of
 the process (what one core delivers; robust when other jobs share the
 machine), and query latency p50/p99 (wall). The load average is printed
-because on a shared machine wall-clock rates depend on it.
+because on a shared machine wall-clock rates depend on it. The slow variants
+(threaded BLAS, the naive "before" version) run on fewer docs and queries:
+a spinning threaded BLAS also takes CPU from everyone else on the machine.
 """
 
 from __future__ import annotations
@@ -30,15 +32,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "arxiv" / "listings-2025-03-to-2026-07.jsonl.gz"
 
-# name, runtime, gelu, BLAS threads, worker threads
+# name, runtime, gelu, BLAS threads, worker threads, slow (measured on --slow-docs / --slow-queries only)
 CONFIGS = [
-    ("numpy fp32, erf GELU (default)", "numpy", "erf", 1, 1),
-    ("numpy fp32, erf GELU, BLAS threaded", "numpy", "erf", 2, 1),
-    ("numpy fp32, erf GELU, 2 workers", "numpy", "erf", 1, 2),
-    ("numpy fp32, tanh GELU (approx.)", "numpy", "tanh", 1, 1),
-    ("numpy fp32, padded naive (before)", "naive", "erf", 1, 1),
+    ("numpy fp32, erf GELU (default)", "numpy", "erf", 1, 1, False),
+    ("numpy fp32, erf GELU, 2 workers", "numpy", "erf", 1, 2, False),
+    ("numpy fp32, tanh GELU (approx.)", "numpy", "tanh", 1, 1, False),
+    ("numpy fp32, erf GELU, BLAS threaded", "numpy", "erf", 2, 1, True),
+    ("numpy fp32, padded naive (before)", "naive", "erf", 1, 1, True),
 ]
-TORCH_CONFIGS = [("torch 2.13 CPU fp32", "torch", "erf", 1, 1), ("torch 2.13 CPU fp32", "torch", "erf", 2, 1)]
+TORCH_CONFIGS = [
+    ("torch 2.13 CPU fp32", "torch", "erf", 1, 1, False),
+    ("torch 2.13 CPU fp32, threaded", "torch", "erf", 2, 1, True),
+]
 
 
 def bare_search_package() -> None:
@@ -190,7 +195,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--docs", type=int, default=500)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--naive-docs", type=int, default=100, help="docs for the slow 'before' variant (0 skips it)")
+    ap.add_argument("--slow-docs", type=int, default=64, help="docs for the slow variants (0 skips them)")
+    ap.add_argument("--slow-queries", type=int, default=50, help="queries for the slow variants")
     ap.add_argument("--torch-python", help="a Python with torch installed, to add torch CPU rows")
     ap.add_argument("--json", help="also write the rows to this file")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -207,13 +213,14 @@ def main() -> None:
 
     configs = list(CONFIGS) + (TORCH_CONFIGS if args.torch_python else [])
     rows = []
-    for name, runtime, gelu, blas, workers in configs:
-        docs = args.naive_docs if runtime == "naive" else args.docs
+    for name, runtime, gelu, blas, workers, slow in configs:
+        docs = args.slow_docs if slow else args.docs
+        queries = args.slow_queries if slow else args.queries
         if docs <= 0:
             continue
         python = args.torch_python if runtime == "torch" else sys.executable
         env = os.environ | {"OPENBLAS_NUM_THREADS": str(blas), "OMP_NUM_THREADS": str(blas), "MKL_NUM_THREADS": "1"}
-        cmd = [python, __file__, "--worker", "--data", args.data, "--docs", str(docs), "--queries", str(args.queries)]
+        cmd = [python, __file__, "--worker", "--data", args.data, "--docs", str(docs), "--queries", str(queries)]
         cmd += ["--runtime", runtime, "--gelu", gelu, "--blas", str(blas), "--workers", str(workers)]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if out.returncode != 0:
@@ -225,7 +232,7 @@ def main() -> None:
             "workers": workers,
         }
         rows.append(row)
-        print(f"done: {name} (BLAS {blas}, workers {workers})", file=sys.stderr)
+        print(f"done: {name} (BLAS {blas}, workers {workers}): {json.dumps(row)}", file=sys.stderr, flush=True)
 
     base = next((r["docs_per_cpu_s"] for r in rows if r["config"].endswith("(default)")), None)
     head = (
