@@ -140,14 +140,17 @@ def embed_papers(
     embedder: Embedder,
     papers: Sequence[Paper],
     progress: bool = True,
-    batch_size: int = 32,
+    batch_size: int | None = None,
 ) -> np.ndarray:
     """Vectors for `papers` (rows in their order), computing only texts not cached for this model.
 
     New vectors are written to the store after every chunk, so an interrupted
     run keeps what it finished. With `progress` a bar with docs/s and ETA is
     drawn on a terminal; elsewhere (logs, cron, tests) nothing is printed.
+    `batch_size` defaults to the embedder's `default_batch_size` (a GPU wants
+    hundreds of sequences per pass, the CPU path 32).
     """
+    batch_size = batch_size or int(getattr(embedder, "default_batch_size", 32))
     texts = [paper_text(p.title, p.abstract) for p in papers]
     keys = [text_key(t) for t in texts]
     out = np.zeros((len(papers), embedder.dim), dtype=np.float32)

@@ -146,6 +146,7 @@ class NumpyMiniLM:
         self.name = MODEL_NAME
         self.dim = self.config.hidden
         self.device = "cpu"
+        self.default_batch_size = 32  # sequences per packed pass (a token budget caps it too)
         self._word = w["embeddings.word_embeddings.weight"]
         self._pos = w["embeddings.position_embeddings.weight"]
         self._type0 = w["embeddings.token_type_embeddings.weight"][0]
