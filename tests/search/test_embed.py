@@ -229,3 +229,20 @@ def test_store_refuses_non_finite_vectors(pf: Paperfeed) -> None:
     with pytest.raises(ValueError, match="non-finite"):
         pf.store.put_embeddings("m", {"bad": np.array([np.nan, 1.0], dtype=np.float32)})
     assert pf.store.get_embeddings("m", ["bad"]) == {}
+
+
+def test_progress_is_quiet_off_a_terminal(pf: Paperfeed, embedder: Embedder, capfd: pytest.CaptureFixture) -> None:
+    pf.store.upsert_papers([_record(i, f"Abstract {i}.") for i in range(3)])
+    embed_papers(pf.store, embedder, pf.store.get_papers([f"2501.{i:05d}" for i in range(3)]), progress=True)
+    out, err = capfd.readouterr()
+    assert out == err == ""
+
+
+def test_progress_bar_on_a_terminal_shows_rate_and_eta(
+    pf: Paperfeed, embedder: Embedder, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # Rich treats stderr as a terminal
+    pf.store.upsert_papers([_record(i, f"Abstract {i}.") for i in range(3)])
+    embed_papers(pf.store, embedder, pf.store.get_papers([f"2501.{i:05d}" for i in range(3)]), progress=True)
+    err = capfd.readouterr().err
+    assert "embedding" in err and "3/3" in err and "docs/s" in err and "ETA" in err
