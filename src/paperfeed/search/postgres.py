@@ -4,7 +4,8 @@ Both indexes live inside the database every paperfeed process already shares,
 so any number of web workers see the same index without copying files. The
 lexical side is the generated ``papers.search_tsv`` column (title weight A,
 abstract B, authors C; revision 0002): the database keeps it current as papers
-are stored, so `upsert` has nothing to do and a refresh never lags the store.
+are stored, so `upsert` has nothing to do and keyword search never lags the store
+(a refresh only counts what arrived).
 
 Queries are composed from the parsed AST with tsquery *operators* on bound
 parameters (``plainto_tsquery(:w) || ...``, ``&&``, ``!!``), never by pasting
@@ -31,6 +32,7 @@ from paperfeed.search.query import Clause, Filters, ParsedQuery, Phrase, Term
 from paperfeed.store.postgres import PostgresStore
 
 VECTOR_META = "search:postgres:vectors"  # checkpoint row: {"embedder", "dim", "seq"}
+LEXICAL_META = "search:postgres:lexical"  # checkpoint row: {"seq"}, what refreshes have reported
 _WEIGHT_OF = {"title": "a", "abstract": "b", "author": "c"}
 # ts_rank_cd weights in {D, C, B, A} order: title 1.0, abstract 0.5, authors 0.25 (tantivy boosts 2 : 1 : 0.5).
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"
@@ -99,13 +101,16 @@ class PgLexicalIndex:
 
     # -- the index is the table: nothing to write ------------------------------------
     def upsert(self, papers: Iterable[Paper]) -> int:
+        """Nothing to write (the database indexed each paper as it was stored); counts them."""
         return sum(1 for _ in papers)
 
     def commit(self, seq: int) -> None:
-        """Nothing to persist: the database indexed each paper when it was stored."""
+        """Record how far refreshes have reported; searches never depend on it."""
+        self.store.set_checkpoint(LEXICAL_META, {"seq": int(seq)})
 
     def indexed_seq(self) -> int:
-        return self.store.max_seq()
+        meta = self.store.get_checkpoint(LEXICAL_META) or {}
+        return int(meta.get("seq", 0))
 
     def count(self) -> int:
         return self.store.count_papers()
@@ -221,13 +226,13 @@ class PgLexicalIndex:
             ORDER BY score DESC, id LIMIT :limit
             """
         )
-        params = {
-            "title": paper.title or "",
-            "abstract": paper.abstract or "",
+        params = {  # PostgreSQL text cannot hold NUL; no stored id or lexeme has one either
+            "title": (paper.title or "").replace("\x00", " "),
+            "abstract": (paper.abstract or "").replace("\x00", " "),
             "max_terms": max_terms,
             "weights": RANK_WEIGHTS,
             "norm": RANK_NORMALIZATION,
-            "id": paper.id,
+            "id": paper.id.replace("\x00", ""),
             "limit": limit,
         }
         with self.engine.connect() as conn:
