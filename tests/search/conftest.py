@@ -76,7 +76,7 @@ class SearchPair:
     backends: Backends
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
 def search_backends(request: pytest.FixtureRequest, pf: Paperfeed) -> Iterator[SearchPair]:
     """Each backend pair over a store holding the fixture corpus (add "postgres" here)."""
     if request.param == "embedded":
@@ -84,6 +84,16 @@ def search_backends(request: pytest.FixtureRequest, pf: Paperfeed) -> Iterator[S
         backends = embedded_backends(pf.settings)
         yield SearchPair(pf.store, backends)
         backends.close()
+    elif request.param == "postgres":  # tsvector/GIN + pgvector HNSW in a fresh database
+        from paperfeed.search.postgres import postgres_backends
+        from paperfeed.store import open_store_url
+
+        store = open_store_url(request.getfixturevalue("pg_url"))
+        store.upsert_papers(load_records())
+        backends = postgres_backends(store)
+        yield SearchPair(store, backends)
+        backends.close()
+        store.close()
     else:  # pragma: no cover - other pairs register themselves here
         raise ValueError(request.param)
 
