@@ -109,6 +109,7 @@ def test_similar_texts_are_closer(embedder: Embedder) -> None:
 
 def test_loader_reuses_the_loaded_model(embedder: Embedder) -> None:
     assert load_embedder("minilm") is embedder
+    assert load_embedder("all-MiniLM-L6-v2", "cpu") is embedder
     assert embedder.name == MODEL_NAME == "all-MiniLM-L6-v2"
 
 

@@ -84,8 +84,8 @@ def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
     dev = (device or "cpu").strip().lower()
     if dev == "auto":
         dev = "cuda" if _cuda_available() else "cpu"
-    with _lock:
-        if (key, dev) not in _loaded:
+    with _lock:  # every alias names the same model: one load per device
+        if ("minilm", dev) not in _loaded:
             _loaded[("minilm", dev)] = _build(dev)
         return _loaded[("minilm", dev)]
 
