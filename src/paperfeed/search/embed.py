@@ -108,9 +108,12 @@ def _cuda_available() -> bool:
 
         if importlib.util.find_spec("torch") is None:
             return False
-    import torch
+    try:
+        import torch
 
-    return bool(torch.cuda.is_available())
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken torch install means "no GPU here", not a crash
+        return False
 
 
 def paper_text(title: str, abstract: str) -> str:
