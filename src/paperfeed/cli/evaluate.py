@@ -55,11 +55,14 @@ def beir(
     base = settings_of(ctx)
     tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="paperfeed-eval-")
     root = work_dir or Path(tmp.name)  # type: ignore[union-attr]
-    update: dict[str, object] = {"data_dir": root, "database_url": None}
+    # A PostgreSQL PAPERFEED_DATABASE_URL is kept, so the server backends are measured (give it a
+    # scratch database: the corpus is ingested there); any other configured database is left alone.
+    server_url = base.database_url if (base.database_url or "").startswith("postgres") else None
+    update: dict[str, object] = {"data_dir": root, "database_url": server_url}
     if wanted == ["lexical"]:
         update["embedder"] = "none"  # no embedding work when only keywords are measured
     settings = base.model_copy(update=update)
-    pf = open_paperfeed(settings)
+    pf = open_paperfeed(settings, migrate=True)
     try:
         try:
             n_docs = ingest_corpus(pf.store, corpus)
