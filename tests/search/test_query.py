@@ -74,5 +74,5 @@ def test_unknown_field_is_text_and_control_chars_are_spaces() -> None:
 
 def test_semantic_text_leaves_out_authors() -> None:
     q = parse_query('au:hinton "capsule networks" routing')
-    assert q.semantic_text() == "routing capsule networks"
+    assert q.semantic_text() == "capsule networks routing"
     assert not parse_query("au:hinton").semantic_text()

@@ -293,4 +293,5 @@ def _with_request_filters(parsed: ParsedQuery, request: SearchRequest) -> Parsed
     if since and until and since > until:
         raise QueryError("since", f"the date range is empty: {since} is after {until}")
     filters = Filters(since=since, until=until, categories=categories, exclude_categories=list(f.exclude_categories))
-    return ParsedQuery(should=list(parsed.should), must=must, must_not=list(parsed.must_not), filters=filters)
+    return ParsedQuery(should=list(parsed.should), must=must, must_not=list(parsed.must_not), filters=filters,
+                       text_parts=list(parsed.text_parts))

@@ -40,7 +40,7 @@ class LexicalParams:
     weights; they apply at query time, no reindex needed.
     """
 
-    title_boost: float = 2.0
+    title_boost: float = 0.5
     abstract_boost: float = 1.0
     author_boost: float = 0.5
 

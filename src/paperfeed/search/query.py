@@ -101,6 +101,9 @@ class ParsedQuery:
     must: list[Clause] = field(default_factory=list)
     must_not: list[Clause] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
+    # The user's own wording of the ranked/required text (punctuation kept: "GPT-4", "C++"),
+    # which is what a sentence embedder should see; author and filter tokens are left out.
+    text_parts: list[str] = field(default_factory=list)
 
     @property
     def has_text(self) -> bool:
@@ -120,7 +123,9 @@ class ParsedQuery:
         return out
 
     def semantic_text(self) -> str:
-        """The text to embed for dense retrieval: the non-author words, in order."""
+        """The text to embed for dense retrieval: the user's non-author words, in order."""
+        if self.text_parts:
+            return " ".join(self.text_parts)
         words: list[str] = []
         for clause in (*self.should, *self.must):
             if clause.field == "author":
@@ -209,6 +214,8 @@ def parse_query(q: str | None) -> ParsedQuery:
         words = [w[:MAX_WORD_CHARS] for w in split_words(tok.value)]
         if not words:
             continue  # punctuation only ("*", "NEAR(", ":"): nothing to search for
+        if sign != "-" and fld != "author":
+            parsed.text_parts.append(" ".join(tok.value.split()))
         if tok.quoted or (len(words) > 1 and (sign or fld != "all")):
             clause: Clause = Phrase(tuple(words), fld) if len(words) > 1 else Term(words[0], fld)
             target = parsed.must_not if sign == "-" else parsed.must
