@@ -195,6 +195,10 @@ class Store(Protocol):
 
     def get_subscriber_by_email(self, email: str) -> Subscriber | None: ...
 
+    def get_subscribers(self, subscriber_ids: list[int]) -> dict[int, Subscriber]:
+        """The subscribers that exist among these ids (one query per chunk, for the send loop)."""
+        ...
+
     def update_subscriber(self, subscriber_id: int, **values: Any) -> bool:
         """Set columns (``topics`` as a dict); True when the subscriber exists."""
         ...
@@ -229,7 +233,9 @@ class Store(Protocol):
         Returns how many were inserted."""
         ...
 
-    def claim_outbox(self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None) -> list[OutboxRow]:
+    def claim_outbox(
+        self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None
+    ) -> list[OutboxRow]:
         """Atomically lease up to `limit` due pending rows to `claim` (safe across processes)."""
         ...
 
@@ -255,7 +261,9 @@ class Store(Protocol):
 
     def get_outbox(self, row_id: int) -> OutboxRow | None: ...
 
-    def list_outbox(self, subscriber_id: int | None = None, kind: str | None = None, limit: int = 100) -> list[OutboxRow]:
+    def list_outbox(
+        self, subscriber_id: int | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[OutboxRow]:
         """Newest first."""
         ...
 
