@@ -117,9 +117,9 @@ class Worker:
     def _clock(self, fixed: datetime | None) -> datetime:
         return fixed or datetime.now(UTC)
 
-    def _still_wanted(self, row: OutboxRow) -> bool:
+    def _still_wanted(self, row: OutboxRow, subs: dict[int, Any]) -> bool:
         """Nothing but a confirmation ever goes to an address that is not confirmed."""
-        sub = self.store.get_subscriber(row.subscriber_id)
+        sub = subs.get(row.subscriber_id)
         if sub is None or sub.email != row.recipient:
             return False
         if row.kind == "confirm":
@@ -140,17 +140,18 @@ class Worker:
             )
             if not rows:
                 break
-            for _i, row in enumerate(rows):
+            subs = self.store.get_subscribers([r.subscriber_id for r in rows])
+            for row in rows:
                 if stop and stop.is_set():
                     self.store.release_claims([self.claim])
                     return report
-                if not self._send_one(row, self._clock(now), report):
+                if not self._send_one(row, self._clock(now), report, subs):
                     self.store.release_claims([self.claim])  # the server is unusable: hand the rest back
                     return report
         return report
 
-    def _send_one(self, row: OutboxRow, moment: datetime, report: SendReport) -> bool:
-        if not self._still_wanted(row):
+    def _send_one(self, row: OutboxRow, moment: datetime, report: SendReport, subs: dict[int, Any]) -> bool:
+        if not self._still_wanted(row, subs):
             self.store.release_outbox(row.id, self.claim, status="skipped", attempts=row.attempts,
                                       next_attempt_at=row.next_attempt_at, error="recipient no longer subscribed")
             report.skipped += 1

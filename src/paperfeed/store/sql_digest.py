@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema as t
@@ -93,6 +93,17 @@ def _outbox(row: Any) -> OutboxRow:
     )
 
 
+# Statements of the per-message send path, built once.
+_FINISH = (
+    update(t.outbox)
+    .where(oc.id == bindparam("b_id"), oc.claimed_by == bindparam("b_claim"), oc.status == "pending")
+    .values(status="sent", sent_at=bindparam("b_now"), attempts=oc.attempts + 1, claimed_by=None,
+            claimed_until=None, last_error=None)
+)
+_ROW_PAPERS = select(oc.subscriber_id, oc.paper_ids).where(oc.id == bindparam("b_id"))
+_INSERT_SENT = insert(t.sent_papers)
+
+
 class DigestMixin:
     """Implements the digest section of `paperfeed.store.base.Store`."""
 
@@ -131,6 +142,14 @@ class DigestMixin:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.subscribers).where(sc.id == subscriber_id)).first()
         return _subscriber(row) if row is not None else None
+
+    def get_subscribers(self, subscriber_ids: list[int]) -> dict[int, Subscriber]:
+        out: dict[int, Subscriber] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(subscriber_ids))):
+                for row in conn.execute(select(t.subscribers).where(sc.id.in_(chunk))):
+                    out[row.id] = _subscriber(row)
+        return out
 
     def get_subscriber_by_email(self, email: str) -> Subscriber | None:
         with self.engine.connect() as conn:
@@ -242,15 +261,10 @@ class DigestMixin:
 
     def finish_outbox(self, row_id: int, claim: str, now: str, deliver: Callable[[], None]) -> bool:
         with self.write_engine.begin() as conn:
-            done = conn.execute(
-                update(t.outbox)
-                .where(oc.id == row_id, oc.claimed_by == claim, oc.status == "pending")
-                .values(status="sent", sent_at=now, attempts=oc.attempts + 1, claimed_by=None, claimed_until=None,
-                        last_error=None)
-            )
+            done = conn.execute(_FINISH, {"b_id": row_id, "b_claim": claim, "b_now": now})
             if done.rowcount == 0:
                 return False
-            row = conn.execute(select(oc.subscriber_id, oc.paper_ids).where(oc.id == row_id)).one()
+            row = conn.execute(_ROW_PAPERS, {"b_id": row_id}).one()
             paper_ids = list(dict.fromkeys(json.loads(row.paper_ids or "[]")))
             if paper_ids:
                 known: set[str] = set()
@@ -266,7 +280,7 @@ class DigestMixin:
                     if p not in known
                 ]
                 if fresh:
-                    conn.execute(insert(t.sent_papers), fresh)
+                    conn.execute(_INSERT_SENT, fresh)
             # The message leaves only now, while this transaction still holds the row:
             # if it fails, nothing above is kept.
             deliver()
