@@ -142,7 +142,7 @@ def _query(since: date, until: date, limit: int):
 
 
 def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path, Path],
-            connections: int) -> dict[str, float]:
+            connections: int, processes: int) -> dict[str, float]:
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     port = free_port()
@@ -159,29 +159,52 @@ def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path
     searcher, trending = pf.search, pf.trending
     trending.list(window="day", day=last, limit=1)  # materialise the day's list outside the timing
 
-    load_before = os.getloadavg()[0]
-    t_compose, c_compose = time.perf_counter(), time.process_time()
-    report = compose_due(pf.store, searcher, trending, MailContext.from_settings(settings), now)
-    compose_s, compose_cpu = time.perf_counter() - t_compose, time.process_time() - c_compose
-
     sink = subprocess.Popen(
         [sys.executable, str(REPO / "tests/digest/smtp_sink.py"), str(work / "sink"), "--cert", str(cert),
          "--key", str(key), "--port", str(port), "--count-only"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert sink.stdout.readline().startswith("READY")
-    t_send, c_send = time.perf_counter(), time.process_time()
-    sent = send_pass(pf, now)
-    send_s, send_cpu = time.perf_counter() - t_send, time.process_time() - c_send
+    load_before = os.getloadavg()[0]
+    if processes == 1:  # in this process: compose, then send
+        t_compose, c_compose = time.perf_counter(), time.process_time()
+        report = compose_due(pf.store, searcher, trending, MailContext.from_settings(settings), now)
+        compose_s, compose_cpu = time.perf_counter() - t_compose, time.process_time() - c_compose
+        composed = report.composed
+        empty = report.empty
+        t_send, c_send = time.perf_counter(), time.process_time()
+        sent_report = send_pass(pf, now)
+        send_s, send_cpu = time.perf_counter() - t_send, time.process_time() - c_send
+        sent = sent_report.sent
+        total_s = compose_s + send_s
+    else:  # `paperfeed digest run --shard i/N` in N processes, as a deployment would run it
+        env = os.environ | {
+            "PAPERFEED_DATA_DIR": str(work), "PAPERFEED_SMTP_URL": url, "PAPERFEED_MAIL_RATE_PER_S": "0",
+            "PAPERFEED_SECRET_KEY": settings.secret_key, "PAPERFEED_EMBEDDER": "none",
+            "PAPERFEED_BASE_URL": settings.base_url, "PAPERFEED_MAIL_FROM": settings.mail_from,
+        }
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(
+            [sys.executable, "-c", "from paperfeed.cli import main; main()", "digest", "run", "--now", now.isoformat(),
+             "--shard", f"{i}/{processes}", "--json"], env=env, stdout=subprocess.PIPE, text=True)
+            for i in range(processes)]
+        reports = [json.loads(proc.communicate()[0]) for proc in procs]
+        total_s = time.perf_counter() - t0
+        compose_s = max(r["compose"]["seconds"] for r in reports)
+        send_s = max(r["send"]["seconds"] for r in reports)
+        composed = sum(r["compose"]["composed"] for r in reports)
+        empty = sum(r["compose"]["empty"] for r in reports)
+        sent = sum(r["send"]["sent"] for r in reports)
+        compose_cpu = send_cpu = float("nan")
     sink.stdin.close()
     tail = sink.stdout.read()
     sink.wait(30)
     received = int(tail.split("RECEIVED")[1].split()[0])
     pf.close()
     return {
-        "setup_s": setup_s, "compose_s": compose_s, "send_s": send_s, "compose_cpu": compose_cpu,
-        "send_cpu": send_cpu, "load": (load_before + os.getloadavg()[0]) / 2, "composed": report.composed,
-        "empty": report.empty, "sent": sent.sent, "received": received, "connections": connections,
+        "setup_s": setup_s, "compose_s": compose_s, "send_s": send_s, "total_s": total_s, "compose_cpu": compose_cpu,
+        "send_cpu": send_cpu, "load": (load_before + os.getloadavg()[0]) / 2, "composed": composed,
+        "empty": empty, "sent": sent, "received": received, "connections": connections,
     }
 
 
@@ -190,6 +213,7 @@ def main() -> None:
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--subscribers", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--processes", type=int, default=1, help="N `digest run --shard i/N` processes (1: in-process)")
     ap.add_argument("--connections", type=int, default=2, help="parallel SMTP connections (smtp_url ?connections=)")
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/paperfeed-digest-bench"))
     args = ap.parse_args()
@@ -199,8 +223,8 @@ def main() -> None:
     results = []
     for run in range(args.runs):
         r = one_run(base, args.data_dir / "run", args.subscribers, seed=run, tls=tls,
-                    connections=args.connections)
-        total = r["compose_s"] + r["send_s"]
+                    connections=args.connections, processes=args.processes)
+        total = r["total_s"]
         print(f"run {run + 1}: compose {r['compose_s']:.1f} s ({r['composed'] / r['compose_s']:.0f} digests/s), "
               f"send {r['send_s']:.1f} s ({r['sent'] / r['send_s']:.0f} digests/s), total {total:.1f} s; "
               f"composed {r['composed']}, empty {r['empty']}, sent {r['sent']}, server received {r['received']}, "
@@ -209,13 +233,13 @@ def main() -> None:
               flush=True)
         results.append(r)
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    total = med["compose_s"] + med["send_s"]
+    total = med["total_s"]
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     print()
     print(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite store")
     print(f"command: python benchmarks/digest.py --papers {args.papers} --subscribers {args.subscribers} "
-          f"--runs {args.runs} --connections {args.connections}")
+          f"--runs {args.runs} --processes {args.processes} --connections {args.connections}")
     print()
     print("| phase | wall seconds (median) | digests/s | CPU seconds of the paperfeed process |")
     print("|---|---:|---:|---:|")

@@ -30,13 +30,27 @@ def _now(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+ShardOpt = Annotated[
+    str | None, typer.Option("--shard", help="I/N: compose only subscribers whose id is I modulo N (N processes).")
+]
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    i, _, n = value.partition("/")
+    if not (i.isdigit() and n.isdigit() and 0 <= int(i) < int(n)):
+        fail(f"--shard: '{value}' is not I/N with 0 <= I < N, e.g. 0/2", code=2)
+    return int(i), int(n)
+
+
 @digest_app.command("run")
-def run(ctx: typer.Context, now: NowOpt = None, json_: JsonOpt = False) -> None:
+def run(ctx: typer.Context, now: NowOpt = None, shard: ShardOpt = None, json_: JsonOpt = False) -> None:
     """One pass: compose every digest due now, then send everything pending."""
     from paperfeed.digest.scheduler import run_once
 
     pf = open_from(ctx)
-    report = run_once(pf, _now(now))
+    report = run_once(pf, _now(now), shard=_shard(shard))
     if json_:
         print_json(report.as_dict())
         return

@@ -43,9 +43,10 @@ def _optional(pf: Any, name: str) -> Any | None:
         return None
 
 
-def compose_pass(pf: Any, now: datetime | None = None) -> ComposeReport:
+def compose_pass(pf: Any, now: datetime | None = None, shard: tuple[int, int] | None = None) -> ComposeReport:
     ctx = MailContext.from_settings(pf.settings)
-    return compose_due(pf.store, _optional(pf, "search"), _optional(pf, "trending"), ctx, now or datetime.now(UTC))
+    return compose_due(pf.store, _optional(pf, "search"), _optional(pf, "trending"), ctx, now or datetime.now(UTC),
+                       shard=shard)
 
 
 def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None,
@@ -75,6 +76,7 @@ def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None
         th.join()
     total = SendReport()
     for r in reports:
+        total.seconds = max(total.seconds, r.seconds)
         total.sent += r.sent
         total.retrying += r.retrying
         total.failed += r.failed
@@ -84,9 +86,10 @@ def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None
     return total
 
 
-def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None, compose: bool = True) -> RunReport:
+def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None, compose: bool = True,
+             shard: tuple[int, int] | None = None) -> RunReport:
     """One pass: compose what is due at `now`, then send what is pending."""
-    report = compose_pass(pf, now) if compose else None
+    report = compose_pass(pf, now, shard) if compose else None
     return RunReport(report, send_pass(pf, now, mailer))
 
 

@@ -39,6 +39,7 @@ import os
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,6 +96,7 @@ def release_dead_claims(store: Any, now: datetime) -> int:
 
 @dataclass(slots=True)
 class SendReport:
+    seconds: float = 0.0
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -103,7 +105,8 @@ class SendReport:
     stopped: str | None = None  # why the pass ended early (server unusable)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed, "skipped": self.skipped,
+        return {"seconds": round(self.seconds, 3),
+                "sent": self.sent, "retrying": self.retrying, "failed": self.failed, "skipped": self.skipped,
                 "lost_claims": self.lost_claims, "stopped": self.stopped}
 
 
@@ -130,6 +133,14 @@ class Worker:
             stop: threading.Event | None = None) -> SendReport:
         """Send what is due; `now` fixes the clock (tests, ``--now``), else real time is used."""
         report = SendReport()
+        began = time.perf_counter()
+        try:
+            self._run(report, now, limit, stop)
+        finally:
+            report.seconds = time.perf_counter() - began
+        return report
+
+    def _run(self, report: SendReport, now: datetime | None, limit: int | None, stop: threading.Event | None) -> None:
         release_dead_claims(self.store, self._clock(now))
         while not (stop and stop.is_set()):
             if limit is not None and report.sent + report.failed + report.retrying >= limit:
@@ -144,11 +155,10 @@ class Worker:
             for row in rows:
                 if stop and stop.is_set():
                     self.store.release_claims([self.claim])
-                    return report
+                    return
                 if not self._send_one(row, self._clock(now), report, subs):
                     self.store.release_claims([self.claim])  # the server is unusable: hand the rest back
-                    return report
-        return report
+                    return
 
     def _send_one(self, row: OutboxRow, moment: datetime, report: SendReport, subs: dict[int, Any]) -> bool:
         if not self._still_wanted(row, subs):
