@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.trending.helpers import DAY, add_papers, at, sig
@@ -191,3 +191,12 @@ def test_one_read_of_the_month_gives_the_same_week_and_day(env: Env) -> None:
         assert [(s.paper_id, s.score, s.rises) for s in shared.scored] == [
             (s.paper_id, s.score, s.rises) for s in alone.scored
         ]
+
+
+def test_a_future_day_is_trending_as_of_today(env: Env) -> None:
+    today = datetime.now(UTC).date()
+    add_papers(env.store, ("2607.00001", today - timedelta(days=1), "cs.CL"), ("2607.00002", today, "cs.CL"))
+    env.store.add_signals([sig("2607.00001", "hf_upvotes", 40, datetime.now(UTC) - timedelta(minutes=5))])
+    later = env.trending.list("week", today + timedelta(days=5))  # e.g. the end of this calendar week
+    assert ranks(later) == ranks(env.trending.list("week", today)) == ["2607.00001", "2607.00002"]
+    assert env.store.trending_meta("week", today + timedelta(days=5)) is None  # nothing stored for the future

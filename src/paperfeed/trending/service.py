@@ -46,6 +46,13 @@ def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+def as_of(day: date | None) -> date:
+    """The day a list is computed for: today by default, and never a day that has not come yet
+    (a calendar week or month ending in the future is trending as of today, not as of then)."""
+    today = today_utc()
+    return today if day is None or day > today else day
+
+
 def check_window(window: str) -> str:
     if window not in WINDOW_DAYS:
         raise ValueError(f"window: '{window}' is not one of {', '.join(WINDOW_DAYS)}")
@@ -226,7 +233,7 @@ class StoreTrending:
     def refresh(self, day: date | None = None) -> RefreshReport:
         """Bring `day`'s lists (default today) up to date; drop other days' lists that new data touches."""
         began = time.perf_counter()
-        day = day or today_utc()
+        day = as_of(day)
         sid, seq = self.store.max_signal_id(), self.store.max_seq()
         ck = self.store.get_checkpoint(CHECKPOINT) or {}
         _, first_observed = self.store.signal_changes_since(int(ck.get("signal_id", 0)))
@@ -262,7 +269,7 @@ class StoreTrending:
             raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0:
             raise ValueError(f"offset: must be >= 0, got {offset}")
-        day = day or today_utc()
+        day = as_of(day)
         rows = self.store.trending_page(window, day, category, limit, offset)
         if not rows:  # not materialised yet, or past the end, or a category with nothing listed
             self._ensure(window, day)
@@ -274,7 +281,7 @@ class StoreTrending:
     def explain(self, paper_id: str, window: str = "day", day: date | None = None) -> TrendingEntry | None:
         """The paper's entry with its breakdown; rank 0 when it is not on that list."""
         window = check_window(window)
-        day = day or today_utc()
+        day = as_of(day)
         self._ensure(window, day)
         paper = self.store.get_paper(paper_id)
         if paper is None:
