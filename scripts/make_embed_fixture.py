@@ -50,7 +50,7 @@ TEXTS: list[str] = [
     "emoji test 🚀🔥 with mixed 数学 and ελληνικά",
     "   leading and trailing whitespace   ",
     "line one\nline two\ttabbed\r\ncarriage",
-    "\"NEAR(\" * : - AND OR NOT ()[]{}<>",
+    '"NEAR(" * : - AND OR NOT ()[]{}<>',
     "x" * 3000,
     "COVID-19 vaccine efficacy against the Omicron variant in a randomized controlled trial",
     "Self-supervised contrastive learning of visual representations (SimCLR), ResNet-50, ImageNet top-1 76.5%",
