@@ -9,7 +9,7 @@ idempotent, so it simply runs at every start.
 from __future__ import annotations
 
 import logging
-import threading
+import sys
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -79,35 +79,25 @@ def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = Tru
     if probe:
         say(live_source_line(pf))
     refresh_index(pf, say)
+    try:
+        pf.trending.refresh()
+    except Exception as exc:  # noqa: BLE001 - a trending failure must not stop the site
+        log.exception("trending refresh failed")
+        say(f"trending refresh failed ({exc})")
 
 
 def refresh_index(pf: Paperfeed, say: Callable[[str], None] = print) -> None:
-    """Keyword index now (fast); semantic vectors in the background (slow on CPU)."""
+    """Bring the keyword and semantic indexes up to date before serving.
+
+    On the demo corpus the vectors come from the shipped cache, so this takes
+    seconds; a large store ingested without `paperfeed index` embeds here,
+    with a progress bar on a terminal.
+    """
     try:
-        searcher = pf.search
+        n = pf.search.refresh(progress=sys.stderr.isatty())
     except Exception as exc:
-        say(f"search index unavailable: {exc}")
+        log.exception("search index refresh failed")
+        say(f"search index refresh failed ({exc}); search may be incomplete")
         return
-    refresh = getattr(searcher, "refresh", None)
-    if refresh is None:
-        return
-    try:
-        lexical_only = getattr(searcher, "refresh_lexical", None)
-        if lexical_only is not None:
-            lexical_only()
-            threading.Thread(target=_quiet(refresh), name="paperfeed-embed", daemon=True).start()
-            say("keyword index ready; semantic index is being brought up to date in the background")
-        else:
-            refresh(progress=False)
-    except Exception as exc:
-        say(f"search index refresh failed: {exc}")
-
-
-def _quiet(refresh: Callable[..., object]) -> Callable[[], None]:
-    def run() -> None:
-        try:
-            refresh(progress=False)
-        except Exception:
-            log.exception("background index refresh failed")
-
-    return run
+    if n:
+        say(f"search index updated: {n} papers")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paperfeed.app import open_paperfeed
-from paperfeed.bootstrap import prepare
+from paperfeed.bootstrap import demo_corpus_path, prepare
 from paperfeed.config import Settings
 from paperfeed.store import PaperQuery
 
@@ -31,6 +31,14 @@ def test_first_start_offline_loads_demo_and_says_what_was_unreachable(tmp_path):
     # the demo has dated, categorised papers for the daily pages
     newest = pf.store.list_papers(PaperQuery(limit=1))[0]
     assert newest.published is not None and newest.categories
+
+    # the shipped vectors are in the embedding cache: no CPU embedding at first start
+    import numpy as np
+
+    with np.load(demo_corpus_path().with_name("demo_embeddings.npz")) as data:
+        keys = [str(k) for k in data["keys"][:5]]
+        model = str(data["model"])
+    assert len(pf.store.get_embeddings(model, keys)) == 5
 
     again: list[str] = []
     prepare(pf, say=again.append, probe=False)
