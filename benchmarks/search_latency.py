@@ -194,6 +194,7 @@ def query(args: argparse.Namespace) -> None:
     for mode in modes:
         lat = []
         for q in queries:
+            searcher._query_vectors.clear()  # every query pays for its own embedding, as a fresh one would
             t = time.perf_counter()
             res = searcher.search(SearchRequest(q=q, mode=mode, page_size=20))
             lat.append((time.perf_counter() - t) * 1000)
