@@ -25,24 +25,24 @@ def client(dpf):
 
 def _manage_token(dpf, email: str) -> str:
     sub = dpf.store.get_subscriber_by_email(email)
-    return tokens.make_token(SECRET, "manage", sub.id, sub.token_version)
+    return tokens.make_token(SECRET, "manage", sub.id, sub.token_version, sub.email)
 
 
 def test_forged_wrong_purpose_expired_and_revoked_tokens_are_refused(dpf, client) -> None:
     add_subscribers(dpf, 1)
     sub = dpf.store.get_subscriber_by_email("reader0@example.org")
-    good = tokens.make_token(SECRET, "manage", sub.id, sub.token_version)
+    good = tokens.make_token(SECRET, "manage", sub.id, sub.token_version, sub.email)
     assert client.get(f"/subscribe/manage/{good}").status_code == 200
     forged = good[:-2] + ("AA" if good[-2:] != "AA" else "BB")
-    other_key = tokens.make_token("not-the-server-key", "manage", sub.id, sub.token_version)
-    wrong_purpose = tokens.make_token(SECRET, "confirm", sub.id, sub.token_version)
+    other_key = tokens.make_token("not-the-server-key", "manage", sub.id, sub.token_version, sub.email)
+    wrong_purpose = tokens.make_token(SECRET, "confirm", sub.id, sub.token_version, sub.email)
     old = time.time() - tokens.MAX_AGE_S["manage"] - 60
-    expired = tokens.make_token(SECRET, "manage", sub.id, sub.token_version, now=old)
+    expired = tokens.make_token(SECRET, "manage", sub.id, sub.token_version, sub.email, now=old)
     for bad in (forged, other_key, wrong_purpose, expired, "x" * 600):
         r = client.get(f"/subscribe/manage/{bad}")
         assert r.status_code == 403 and sub.email not in r.text
     assert "expired" in client.get(f"/subscribe/manage/{expired}").text
-    unsub = tokens.make_token(SECRET, "unsubscribe", sub.id, sub.token_version)
+    unsub = tokens.make_token(SECRET, "unsubscribe", sub.id, sub.token_version, sub.email)
     assert client.post(f"/unsubscribe/{unsub}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
     assert client.get(f"/subscribe/manage/{good}").status_code == 403  # revoked by unsubscribing
     assert client.post(f"/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 403
@@ -51,7 +51,7 @@ def test_forged_wrong_purpose_expired_and_revoked_tokens_are_refused(dpf, client
 def test_one_click_needs_the_rfc8058_body(dpf, client) -> None:
     add_subscribers(dpf, 1)
     sub = dpf.store.get_subscriber_by_email("reader0@example.org")
-    unsub = tokens.make_token(SECRET, "unsubscribe", sub.id, sub.token_version)
+    unsub = tokens.make_token(SECRET, "unsubscribe", sub.id, sub.token_version, sub.email)
     assert client.post(f"/unsubscribe/{unsub}", data={}).status_code == 400
     assert dpf.store.get_subscriber(sub.id).status == "confirmed"
 
@@ -174,3 +174,16 @@ def test_build_message_refuses_crlf_in_any_header(field: str) -> None:
         args[field] + "\r\nBcc: evil@example.org")
     with pytest.raises(ValueError):
         build_message(text="t", html=None, when=NOW, **args).as_bytes()
+
+
+def test_links_of_a_deleted_subscriber_never_open_the_next_one(dpf, client) -> None:
+    add_subscribers(dpf, 1, prefix="gone")
+    old = _manage_token(dpf, "gone0@example.org")
+    gone = dpf.store.get_subscriber_by_email("gone0@example.org")
+    page = client.get(f"/subscribe/manage/{old}")
+    client.post(f"/subscribe/manage/{old}/delete", data={"csrf_token": csrf_from(page.text)})
+    add_subscribers(dpf, 1, prefix="next")
+    new = dpf.store.get_subscriber_by_email("next0@example.org")
+    assert new.id == gone.id and new.token_version == gone.token_version  # SQLite reused the id
+    r = client.get(f"/subscribe/manage/{old}")
+    assert r.status_code == 403 and "next0@example.org" not in r.text

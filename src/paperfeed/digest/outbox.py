@@ -52,7 +52,7 @@ class MailContext:
 
     def token(self, purpose: str, sub: Subscriber, now: datetime | None = None) -> str:
         return tokens.make_token(
-            self.secret_key, purpose, sub.id, sub.token_version, now.timestamp() if now else None
+            self.secret_key, purpose, sub.id, sub.token_version, sub.email, now.timestamp() if now else None
         )
 
     def links(self, sub: Subscriber, now: datetime | None = None) -> Links:

@@ -106,7 +106,8 @@ class Subscriptions:
         """The subscriber a link is for; `TokenError` if forged, expired, revoked or erased."""
         claims = tokens.read_token(self.ctx.secret_key, purpose, token, now.timestamp() if now else None)
         sub = self.store.get_subscriber(claims.subscriber_id)
-        if sub is None or sub.token_version != claims.token_version:
+        if (sub is None or sub.token_version != claims.token_version
+                or not hmac.compare_digest(tokens.email_tag(self.ctx.secret_key, sub.email), claims.email_tag)):
             raise tokens.TokenError("this link is no longer valid")
         return sub
 

@@ -1,13 +1,17 @@
 """Signed, expiring links for mail recipients: confirm, manage, unsubscribe.
 
-A link carries ``{"s": subscriber id, "v": token_version}`` signed with the
-site's secret key and a salt per purpose, so a confirm token cannot be
-replayed as a manage token. Bumping a subscriber's ``token_version`` revokes
-every link issued before (done on unsubscribe and on "delete my data").
+A link carries ``{"s": subscriber id, "v": token_version, "e": keyed hash of
+the address}`` signed with the site's secret key and a salt per purpose, so a
+confirm token cannot be replayed as a manage token. Bumping a subscriber's
+``token_version`` revokes every link issued before (done on unsubscribe).
+The address hash matters after "delete my data": SQLite may give a deleted
+subscriber's id to the next one, and the old links must not open that account.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -32,6 +36,11 @@ class TokenError(ValueError):
 class TokenClaims:
     subscriber_id: int
     token_version: int
+    email_tag: str
+
+
+def email_tag(secret_key: str, email: str) -> str:
+    return hmac.new(secret_key.encode(), f"token-email:{email}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _serializer(secret_key: str, purpose: str, now: float | None) -> URLSafeTimedSerializer:
@@ -45,12 +54,15 @@ def _serializer(secret_key: str, purpose: str, now: float | None) -> URLSafeTime
     return URLSafeTimedSerializer(secret_key, salt=f"paperfeed.digest.{purpose}", signer=_Signer)
 
 
-def make_token(secret_key: str, purpose: str, subscriber_id: int, token_version: int, now: float | None = None) -> str:
-    return _serializer(secret_key, purpose, now).dumps({"s": subscriber_id, "v": token_version})
+def make_token(
+    secret_key: str, purpose: str, subscriber_id: int, token_version: int, email: str, now: float | None = None
+) -> str:
+    payload = {"s": subscriber_id, "v": token_version, "e": email_tag(secret_key, email)}
+    return _serializer(secret_key, purpose, now).dumps(payload)
 
 
 def read_token(secret_key: str, purpose: str, token: str, now: float | None = None) -> TokenClaims:
-    """The claims of a valid token; `TokenError` otherwise (version is checked by the caller)."""
+    """The claims of a valid token; `TokenError` otherwise (version and address are checked by the caller)."""
     if not token or len(token) > 512:
         raise TokenError("malformed link")
     try:
@@ -59,6 +71,7 @@ def read_token(secret_key: str, purpose: str, token: str, now: float | None = No
         raise TokenError("this link has expired") from exc
     except BadSignature as exc:
         raise TokenError("this link is not valid") from exc
-    if not (isinstance(data, dict) and isinstance(data.get("s"), int) and isinstance(data.get("v"), int)):
+    if not (isinstance(data, dict) and isinstance(data.get("s"), int) and isinstance(data.get("v"), int)
+            and isinstance(data.get("e"), str)):
         raise TokenError("this link is not valid")
-    return TokenClaims(data["s"], data["v"])
+    return TokenClaims(data["s"], data["v"], data["e"])
