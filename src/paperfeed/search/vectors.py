@@ -28,14 +28,15 @@ FORMAT_VERSION = 1
 class UsearchIndex:
     """`VectorIndex` on usearch. Keys come from the shared `KeyMap`."""
 
-    def __init__(self, path: Path, keys: KeyMap, connectivity: int = 16, expansion_add: int = 128,
-                 expansion_search: int = 64, dtype: str = "f16") -> None:
+    def __init__(self, path: Path, keys: KeyMap, connectivity: int = 16, expansion_add: int = 64,
+                 expansion_search: int = 64, dtype: str = "f16", threads: int = 0) -> None:
         self.path = path
         self.keys = keys
         self._file = path / "vectors.usearch"
         self._state_path = path / "state.json"
         self._opts = {"connectivity": connectivity, "expansion_add": expansion_add,
                       "expansion_search": expansion_search, "dtype": dtype}
+        self._threads = threads  # for bulk adds; 0 = every core (an index build is a batch job)
         self._lock = threading.Lock()  # usearch allows concurrent reads, not reads during a resize
         self._mtime: float | None = None
         state = self._read_state()
@@ -105,7 +106,7 @@ class UsearchIndex:
             present = np.asarray(self._index.contains(keys), dtype=bool).reshape(-1)
             if present.any():
                 self._index.remove(keys[present])
-            self._index.add(keys, vectors, threads=1)
+            self._index.add(keys, vectors, threads=self._threads)
 
     def commit(self, seq: int) -> None:
         self.keys.flush()
