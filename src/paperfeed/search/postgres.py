@@ -17,6 +17,7 @@ with ``ts_filter``. Highlighting is the engine's shared highlighter.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ _WEIGHT_OF = {"title": "a", "abstract": "b", "author": "c"}
 # ts_rank_cd weights in {D, C, B, A} order: title 1.0, abstract 0.5, authors 0.25 (tantivy boosts 2 : 1 : 0.5).
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"
 RANK_NORMALIZATION = 1  # divide by 1 + log(document length): long abstracts do not win by length alone
+ANALYZE_AFTER = 1000  # papers arrived since the last refresh that make it re-ANALYZE (autovacuum is slower)
+STATS_TTL_S = 600.0  # lexeme frequencies (idf) change slowly: re-read the planner's statistics every 10 min
 
 
 @dataclass
@@ -71,6 +74,10 @@ def _matches(sql: _Sql, clause: Clause) -> str:
     return f"(search_tsv @@ {q} AND ts_filter(search_tsv, '{{{_WEIGHT_OF[clause.field]}}}') @@ {q})"
 
 
+def _rank_term(sql: _Sql, clause: Clause, idf: float) -> str:
+    return f"{sql.bind(idf)} * ts_rank('{RANK_WEIGHTS}', search_tsv, {_tsquery(sql, clause)}, {RANK_NORMALIZATION})"
+
+
 def _filter_sql(sql: _Sql, filters: Filters) -> list[str]:
     out = []
     if filters.since:
@@ -98,6 +105,8 @@ class PgLexicalIndex:
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
         self.engine = store.engine
+        self._stats_cache: tuple[dict[str, float], float, float] | None = None
+        self._stats_at = -STATS_TTL_S
 
     # -- the index is the table: nothing to write ------------------------------------
     def upsert(self, papers: Iterable[Paper]) -> int:
@@ -105,7 +114,12 @@ class PgLexicalIndex:
         return sum(1 for _ in papers)
 
     def commit(self, seq: int) -> None:
-        """Record how far refreshes have reported; searches never depend on it."""
+        """Record how far refreshes have reported; after a bulk arrival, refresh the statistics (idf)."""
+        if int(seq) - self.indexed_seq() >= ANALYZE_AFTER:
+            with self.store.write_engine.begin() as conn:
+                conn.execute(text("SET LOCAL statement_timeout = 0"))
+                conn.execute(text("ANALYZE papers"))
+            self._stats_at = -STATS_TTL_S
         self.store.set_checkpoint(LEXICAL_META, {"seq": int(seq)})
 
     def indexed_seq(self) -> int:
@@ -119,25 +133,77 @@ class PgLexicalIndex:
         """The store owns the connections."""
 
     # -- queries ------------------------------------------------------------------------
-    def _nonempty(self, sql: _Sql, clauses: list[Clause]) -> list[bool]:
-        """Which clauses leave any lexeme after analysis (a stop word alone constrains nothing)."""
+    def _analyse(self, clauses: list[Clause]) -> list[list[str]]:
+        """Each clause's lexemes after the server's analysis; [] for a stop word (it constrains nothing)."""
         if not clauses:
             return []
         probe = _Sql()
-        exprs = [f"numnode({_tsquery(probe, c)}) > 0" for c in clauses]
+        exprs = [
+            f"CASE WHEN numnode({_tsquery(probe, c)}) > 0 THEN "
+            f"tsvector_to_array(to_tsvector('{'simple' if c.field == 'author' else 'english'}', "
+            f"{probe.bind(' '.join((c.text,) if isinstance(c, Term) else c.words))})) END"
+            for c in clauses
+        ]
         with self.engine.connect() as conn:
-            return list(conn.execute(text("SELECT " + ", ".join(exprs)), probe.params).one())
+            row = conn.execute(text("SELECT " + ", ".join(exprs)), probe.params).one()
+        return [list(lexemes) if lexemes else [] for lexemes in row]
+
+    def _idf(self, lexemes: list[str]) -> float:
+        """BM25's idf for the rarest of a clause's lexemes, from the planner's statistics.
+
+        PostgreSQL ranks without document frequencies, so a common word counts as
+        much as a rare one; on SciFact train that costs 0.06 nDCG@10 (0.59 -> 0.65
+        with idf). ANALYZE already records the frequency of the most common lexemes
+        of ``search_tsv`` (statistics target 1000, revision 0002): a lexeme it does
+        not list is rarer than all it does. No statistics yet: every idf is 1.
+        """
+        stats = self._stats()
+        if stats is None or not lexemes:
+            return 1.0
+        freqs, floor, n = stats
+        f = min(freqs.get(lx, floor) for lx in lexemes)
+        df = f * n
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _stats(self) -> tuple[dict[str, float], float, float] | None:
+        now = time.monotonic()
+        if now - self._stats_at > STATS_TTL_S:
+            self._stats_at = now
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    text(
+                        "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                        "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+                        "WHERE s.schemaname = current_schema() AND s.tablename = 'papers' "
+                        "AND s.attname = 'search_tsv' AND c.relnamespace = current_schema()::regnamespace"
+                    )
+                ).first()
+            if row is None or not row[0] or not row[1] or not row[2] or row[2] <= 0:
+                self._stats_cache = None
+            else:
+                elems, freqs = list(row[0]), list(row[1])
+                floor = freqs[len(elems)] / 2  # after the per-element list: min, max, null fraction
+                self._stats_cache = (dict(zip(elems, freqs[: len(elems)], strict=True)), floor, float(row[2]))
+        return self._stats_cache
 
     def _conditions(self, sql: _Sql, query: ParsedQuery, ranked: bool, all_required: bool) -> tuple[list[str], str]:
-        """(WHERE conditions, tsquery to rank by); the condition is "false" when nothing can match."""
+        """(WHERE conditions, rank expression); the condition is "false" when nothing can match.
+
+        The rank is the sum over the query's clauses of idf x ``ts_rank`` (weights
+        title 1.0 / abstract 0.5 / authors 0.25, length-normalised): BM25's shape
+        from PostgreSQL's parts. Chosen on SciFact train: ``ts_rank_cd`` over the
+        whole query 0.44 nDCG@10, ``ts_rank`` 0.59, this 0.65 (tantivy BM25: 0.69).
+        """
         where: list[str] = []
         rank_parts: list[str] = []
         candidates = query.should if ranked else []
-        flags = self._nonempty(sql, [*candidates, *query.must])
+        analysed = self._analyse([*candidates, *query.must])
+        flags = [bool(lx) for lx in analysed]
         should = [c for c, ok in zip(candidates, flags[: len(candidates)], strict=True) if ok]
+        idf = {id(c): self._idf(lx) for c, lx in zip([*candidates, *query.must], analysed, strict=True)}
         must_ok = flags[len(candidates) :]
         if ranked and query.should and not should and not query.must:
-            return ["false"], "''::tsquery"
+            return ["false"], "0"
         if should:
             if all_required:
                 where.extend(_matches(sql, c) for c in should)
@@ -145,16 +211,16 @@ class PgLexicalIndex:
                 where.append("search_tsv @@ (" + " || ".join(_tsquery(sql, c) for c in should) + ")")
             else:
                 where.append("(" + " OR ".join(_matches(sql, c) for c in should) + ")")
-            rank_parts.extend(_tsquery(sql, c) for c in should)
+            rank_parts.extend(_rank_term(sql, c, idf[id(c)]) for c in should)
         for clause, ok in zip(query.must, must_ok, strict=True):
             if ok:
                 where.append(_matches(sql, clause))
-                rank_parts.append(_tsquery(sql, clause))
+                rank_parts.append(_rank_term(sql, clause, idf[id(clause)]))
         for clause in query.must_not:
             where.append(f"NOT {_matches(sql, clause)}")
         where.extend(_filter_sql(sql, query.filters))
-        rank_q = " || ".join(rank_parts) if rank_parts else "''::tsquery"
-        return where, rank_q
+        rank = "(" + " + ".join(rank_parts) + ")" if rank_parts else "0"
+        return where, rank
 
     def search(self, query: ParsedQuery, limit: int, offset: int = 0, order: str = "relevance") -> Ranked:
         if limit <= 0:
@@ -171,7 +237,7 @@ class PgLexicalIndex:
             )
         else:
             stmt = (
-                f"SELECT id, ts_rank_cd('{RANK_WEIGHTS}', search_tsv, {rank_q}, {RANK_NORMALIZATION}) AS score, "
+                f"SELECT id, {rank_q} AS score, "
                 f"count(*) OVER () AS total FROM papers WHERE {cond} "
                 f"ORDER BY score DESC, id LIMIT {lim} OFFSET {off}"
             )
