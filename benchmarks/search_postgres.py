@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -159,8 +160,11 @@ def main() -> None:
         t0 = time.perf_counter()
         searchers[name].refresh(progress=False)
         build[name] = {"ingest": t_ingest, "index": time.perf_counter() - t0, "papers": store.count_papers()}
-        print(f"{name}: {build[name]['papers']:,} papers stored in {t_ingest:.1f} s, "
-              f"indexed (keyword + vectors) in {build[name]['index']:.1f} s", flush=True)
+        print(
+            f"{name}: {build[name]['papers']:,} papers stored in {t_ingest:.1f} s, "
+            f"indexed (keyword + vectors) in {build[name]['index']:.1f} s",
+            flush=True,
+        )
 
     qs = queries(args.queries)
     cases = [
@@ -184,16 +188,20 @@ def main() -> None:
                 assert res.mode == extra["mode"], (name, label, res.notice)
         rows.append((label, times))
     print()
-    print(f"machine: 2-core dev box (shared), Python {sys.version.split()[0]}; {args.papers:,} papers, "
-          f"{len(qs)} queries per case, alternating backends")
+    print(
+        f"machine: 2-core dev box (shared), Python {sys.version.split()[0]}; {args.papers:,} papers, "
+        f"{len(qs)} queries per case, alternating backends"
+    )
     print(f"command: python benchmarks/search_postgres.py --papers {args.papers} --queries {args.queries}")
     print()
     print("| case | embedded p50 ms | embedded p99 ms | postgres p50 ms | postgres p99 ms | p50 ratio pg/emb |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, times in rows:
         e50, p50 = statistics.median(times["embedded"]) * 1000, statistics.median(times["postgres"]) * 1000
-        print(f"| {label} | {e50:.1f} | {pct(times['embedded'], 99):.1f} | {p50:.1f} | "
-              f"{pct(times['postgres'], 99):.1f} | {p50 / e50:.2f} |")
+        print(
+            f"| {label} | {e50:.1f} | {pct(times['embedded'], 99):.1f} | {p50:.1f} | "
+            f"{pct(times['postgres'], 99):.1f} | {p50 / e50:.2f} |"
+        )
     print()
     print("| build | embedded s | postgres s |")
     print("|---|---:|---:|")
@@ -205,6 +213,7 @@ def main() -> None:
         st.close()
     if server is not None:
         server.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
