@@ -64,3 +64,37 @@ def test_every_parsed_query_runs_on_the_engine(empty_index: TantivyIndex, text: 
 def test_ten_kilobytes_is_a_clear_error() -> None:
     with pytest.raises(QueryError, match="too long"):
         parse_query("attention " * 1024)
+
+
+@pytest.fixture(scope="module")
+def small_searcher(tmp_path_factory: pytest.TempPathFactory):
+    from tests.search.conftest import HashEmbedder, load_records
+
+    from paperfeed.app import open_paperfeed
+    from paperfeed.config import Settings
+    from paperfeed.search import embedded_backends
+    from paperfeed.search.engine import HybridSearcher
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("fuzz-engine"), embedder="none")
+    pf = open_paperfeed(settings)
+    pf.store.upsert_papers(load_records())
+    searcher = HybridSearcher(pf.store, embedded_backends(settings), embedder_loader=HashEmbedder)
+    searcher.refresh(progress=False)
+    yield searcher
+    searcher.close()
+    pf.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(QUERIES, st.sampled_from(["hybrid", "lexical", "dense"]), st.sampled_from(["relevance", "date"]))
+def test_the_whole_engine_answers_or_says_why(small_searcher, text: str, mode: str, sort: str) -> None:
+    from paperfeed.search.base import SearchRequest
+
+    try:
+        res = small_searcher.search(SearchRequest(q=text, mode=mode, sort=sort, page_size=5))  # type: ignore[arg-type]
+    except QueryError as exc:
+        assert exc.param == "q" and exc.message
+        return
+    assert res.total >= len(res.hits)
+    for hit in res.hits:
+        assert "<script" not in hit.title_html
