@@ -202,6 +202,15 @@ def query(args: argparse.Namespace) -> None:
                 notices.add(res.notice)
         out[mode] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
                      "mean_ms": round(statistics.fmean(lat), 2)}
+    embedder = getattr(searcher, "embedder", None)
+    if embedder is not None and {"dense", "hybrid"} & set(modes):
+        lat = []  # the query-embedding share of dense/hybrid latency, for the breakdown
+        for q in queries:
+            t = time.perf_counter()
+            embedder.embed_query(q)
+            lat.append((time.perf_counter() - t) * 1000)
+        out["embed_query"] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
+                              "mean_ms": round(statistics.fmean(lat), 2)}
     if "similar" in args.modes:
         lat = []
         for i in range(len(queries)):
@@ -219,7 +228,7 @@ def query(args: argparse.Namespace) -> None:
         return
     print(f"{out['papers']} papers, {out['queries']} queries, peak RSS {out['peak_rss_mb']} MB")
     print(f"{'kind':<10}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for kind in (*modes, "similar"):
+    for kind in (*modes, "embed_query", "similar"):
         if kind in out:
             m = out[kind]
             print(f"{kind:<10}{m['p50_ms']:>10}{m['p99_ms']:>10}{m['mean_ms']:>10}")
