@@ -10,6 +10,7 @@ degrades to keyword matches and says so in `SearchResults.notice`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,7 @@ class HybridSearcher:
         self._embedder_tried = embedder_loader is None
         self._off_reason = embedder_off_reason
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # -- embedder ----------------------------------------------------------------
     @property
@@ -78,14 +80,17 @@ class HybridSearcher:
         return None
 
     def _embed_query(self, text: str) -> np.ndarray:
-        vec = self._query_vectors.get(text)
-        if vec is None:
-            vec = np.asarray(self.embedder.embed_query(text), dtype=np.float32)  # type: ignore[union-attr]
+        """The query's vector, from a small LRU cache (web servers call this from many threads)."""
+        with self._cache_lock:
+            vec = self._query_vectors.get(text)
+            if vec is not None:
+                self._query_vectors.move_to_end(text)
+                return vec
+        vec = np.asarray(self.embedder.embed_query(text), dtype=np.float32)  # type: ignore[union-attr]
+        with self._cache_lock:
             self._query_vectors[text] = vec
-            if len(self._query_vectors) > 1024:
+            while len(self._query_vectors) > 1024:
                 self._query_vectors.popitem(last=False)
-        else:
-            self._query_vectors.move_to_end(text)
         return vec
 
     # -- search ------------------------------------------------------------------
