@@ -120,7 +120,7 @@ class HybridSearcher:
             return self._results(request, parsed, fused, ranked.total, mode, notice)
 
         try:
-            dense = self._dense(parsed, max(depth, self.params.candidates))
+            dense = self._dense(parsed, max(depth, self.params.candidates), need=depth)
         except Exception as exc:
             log.warning("query embedding failed: %s", exc)
             request_lex = replace(request, mode="lexical")
@@ -142,8 +142,12 @@ class HybridSearcher:
         total = max(len(rows), min(lex.total, MAX_DEPTH))
         return self._results(request, parsed, rows[offset:depth], total, mode, notice)
 
-    def _dense(self, parsed: ParsedQuery, limit: int) -> Ranked:
-        """Nearest papers to the query text that also satisfy its required/forbidden parts."""
+    def _dense(self, parsed: ParsedQuery, limit: int, need: int | None = None) -> Ranked:
+        """Nearest papers to the query text that also satisfy its required/forbidden parts.
+
+        With constraints, neighbours are fetched, checked and the list widened until `need`
+        pass (the page's depth: 43 ms p50 at 1M when it waited for all `limit`)."""
+        need = limit if need is None else min(need, limit)
         vec = self._embed_query(parsed.semantic_text())
         vectors, lexical = self.backends.vectors, self.backends.lexical
         n = limit
@@ -153,7 +157,7 @@ class HybridSearcher:
                 return ranked
             keep = lexical.filter_ids(ranked.ids, parsed)
             pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores, strict=True) if i in keep]
-            if len(pairs) >= limit or len(ranked.ids) < n or n >= 20 * limit:
+            if len(pairs) >= need or len(ranked.ids) < n or n >= 20 * limit:
                 pairs = pairs[:limit]
                 return Ranked(ids=[i for i, _ in pairs], scores=[s for _, s in pairs], total=len(pairs))
             n *= 5  # a narrow filter: look further down the neighbour list
