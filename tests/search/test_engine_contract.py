@@ -172,12 +172,10 @@ def test_refresh_is_incremental_and_sees_updates(searcher: HybridSearcher, searc
     assert searcher.backends.lexical.count() == 31
 
 
+# Index files and their schema version belong to the embedded pair only.
+@pytest.mark.parametrize("search_backends", ["embedded"], indirect=True)
 def test_indexes_persist_and_rebuild_on_schema_change(searcher: HybridSearcher, pf) -> None:
     from paperfeed.search import embedded_backends
-    from paperfeed.search.lexical import TantivyIndex
-
-    if not isinstance(searcher.backends.lexical, TantivyIndex):
-        pytest.skip("index files and their schema version belong to the embedded pair")
 
     searcher.close()
     again = HybridSearcher(pf.store, embedded_backends(pf.settings), embedder_loader=HashEmbedder)

@@ -62,6 +62,9 @@ def serve(
         bool, typer.Option("--prepare/--no-prepare", help="Load the demo corpus into an empty store and index it.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Apply pending schema migrations first (PostgreSQL is not auto-migrated).")
+    ] = False,
 ) -> None:
     """Serve the web site, the JSON API (/api/v1), the Hugging Face compatible API and the feeds."""
     import uvicorn
@@ -71,7 +74,7 @@ def serve(
     if "PAPERFEED_BASE_URL" not in os.environ and host not in ("0.0.0.0", "::") and port:
         os.environ["PAPERFEED_BASE_URL"] = f"http://{host}:{port}"
     settings = settings.model_copy(update={"base_url": os.environ.get("PAPERFEED_BASE_URL", settings.base_url)})
-    pf = open_paperfeed(settings)
+    pf = open_paperfeed(settings, migrate=True if migrate else None)
     settings.resolved_secret_key()  # create the key once, before several workers race to
     if prepare_data:
         prepare(pf)

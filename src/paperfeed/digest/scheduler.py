@@ -93,12 +93,27 @@ def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None,
     return RunReport(report, send_pass(pf, now, mailer))
 
 
+def keep_fresh(pf: Any) -> None:
+    """Catch the search index and the trending lists up with newly stored papers and signals.
+
+    Both are incremental (nothing to do costs milliseconds), so running this
+    before each compose pass keeps digests and pages current after any ingest.
+    """
+    for name, refresh in (("search index", lambda: pf.search.refresh(progress=False)),
+                          ("trending", lambda: pf.trending.refresh())):
+        try:
+            refresh()
+        except Exception:
+            log.exception("%s refresh failed; digests use what is there", name)
+
+
 def run_forever(pf: Any, stop: threading.Event, mailer: Mailer | None = None) -> None:
     """Loop until `stop` is set; errors are logged and the loop goes on (nothing is lost: state is in the DB)."""
     next_compose = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() >= next_compose:
+                keep_fresh(pf)
                 compose_pass(pf)
                 next_compose = time.monotonic() + COMPOSE_EVERY_S
             send_pass(pf, mailer=mailer, stop=stop)
