@@ -81,7 +81,7 @@ def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = Tru
     refresh_index(pf, say)
     try:
         pf.trending.refresh()
-    except Exception as exc:  # noqa: BLE001 - a trending failure must not stop the site
+    except Exception as exc:
         log.exception("trending refresh failed")
         say(f"trending refresh failed ({exc})")
 
