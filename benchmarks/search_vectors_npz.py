@@ -3,7 +3,7 @@
     python benchmarks/search_vectors_npz.py --device cuda --out /tmp/arxiv_vectors.npz
 
 The file holds `keys` (the store's embedding-cache key of each paper's text)
-and `vectors` (float16, L2-normalised). The numbers in docs/benchmarks-search.md
+and `vectors` (float16, L2-normalised). The numbers in docs/benchmarks.md, section Search
 used vectors made this way on an H200 (fp16 TorchMiniLM, ~5,000 docs/s).
 """
 

@@ -33,7 +33,7 @@ MAX_DEPTH = 1000  # deepest result a page may reach; deeper paging is not a sear
 
 @dataclass(frozen=True, slots=True)
 class EngineParams:
-    """Tuned on SciFact train qrels only (docs/benchmarks-search.md)."""
+    """Tuned on SciFact train qrels only (docs/benchmarks.md, section Search)."""
 
     candidates: int = 100  # top-N taken from each retriever before fusion
     fusion: FusionParams = field(default_factory=FusionParams)

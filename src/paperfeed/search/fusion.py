@@ -3,7 +3,7 @@
 Two methods, both standard: reciprocal rank fusion (RRF, Cormack et al. 2009),
 which needs no score calibration, and a convex combination of normalised
 scores, which keeps how *much* better one hit is than the next. Which one and
-with what weights is chosen on SciFact train qrels only (docs/benchmarks-search.md).
+with what weights is chosen on SciFact train qrels only (docs/benchmarks.md, section Search).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ NO_DATE = -(10**6)  # sorts last under "newest first" and falls outside every da
 
 @dataclass(slots=True)
 class LexicalParams:
-    """Query-time weights (tuned on SciFact train qrels only; see docs/benchmarks-search.md).
+    """Query-time weights (tuned on SciFact train qrels only; see docs/benchmarks.md, section Search).
 
     tantivy fixes BM25's k1=1.2 and b=0.75, so the tunable knobs are the field
     weights; they apply at query time, no reindex needed.
