@@ -67,6 +67,9 @@ def build_templates() -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Templates ship inside the package and never change under a running server:
+    # skip the per-render file stat that auto-reload costs on every include.
+    env.auto_reload = False
     env.globals.update(
         csrf_token=csrf_token,
         CSRF_FIELD=CSRF_FIELD,
