@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -50,6 +51,16 @@ def open_from(ctx: typer.Context) -> Paperfeed:
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     sys.exit(code)
+
+
+def date_option(value: str | None, param: str = "--date") -> date | None:
+    """A YYYY-MM-DD option value, or a clean exit-2 error that names the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
 def print_json(data: Any) -> None:

@@ -8,12 +8,11 @@ bar and the summary; so a live source behaves exactly like a file import.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 import typer
 
-from paperfeed.cli.common import JsonOpt, fail, settings_of
+from paperfeed.cli.common import JsonOpt, date_option, fail, settings_of
 from paperfeed.cli.ingest import StrictOpt, ingest_app, run_source
 from paperfeed.sources.arxiv_api import ArxivApiSource
 from paperfeed.sources.arxiv_oai import PREFIXES, ArxivOaiSource
@@ -21,15 +20,6 @@ from paperfeed.sources.arxiv_rss import ArxivRssSource
 from paperfeed.sources.base import Source, SourceError
 from paperfeed.sources.http import HttpClient
 from paperfeed.sources.huggingface import HuggingFaceDailySource, HuggingFacePaperSource
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
 def _run(ctx: typer.Context, client: HttpClient, build: Callable[[], Source], strict: bool, json_: bool) -> None:
@@ -64,7 +54,7 @@ def ingest_oai(
     if prefix not in PREFIXES:
         fail(f"--prefix: '{prefix}' is not one of {', '.join(PREFIXES)}", code=2)
     settings = settings_of(ctx)
-    start, end = _date(from_, "--from"), _date(until, "--until")
+    start, end = date_option(from_, "--from"), date_option(until, "--until")
     client = HttpClient.from_settings(settings)
     _run(
         ctx,
@@ -126,7 +116,7 @@ def ingest_hf(
 ) -> None:
     """Hugging Face daily papers (today by default): papers plus upvote, comment and star signals."""
     settings = settings_of(ctx)
-    when = _date(day, "--date")
+    when = date_option(day, "--date")
     # Hugging Face is not arXiv: its own limits apply, so no 3 s spacing here
     client = HttpClient.from_settings(settings, delay_s=min(settings.request_delay_s, 1.0))
     _run(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json
 from paperfeed.models import Paper
 from paperfeed.store import PaperQuery
 
@@ -23,13 +22,6 @@ def paper_dict(paper: Paper) -> dict:
     return data
 
 
-def parse_date(value: str | None, param: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
 @papers_app.command("show")
@@ -77,8 +69,8 @@ def list_(
     """List papers, newest first."""
     pf = open_from(ctx)
     query = PaperQuery(
-        since=parse_date(since, "--since"),
-        until=parse_date(until, "--until"),
+        since=date_option(since, "--since"),
+        until=date_option(until, "--until"),
         category=category,
         author=author,
         limit=limit,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json, settings_of
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json, settings_of
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
 
 
@@ -43,13 +42,6 @@ def _print_hits(hits: list[Hit], start: int = 1) -> None:
     console.print(table)
 
 
-def _date(value: str | None, param: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
 @app.command("index")
@@ -97,7 +89,7 @@ def search(
 ) -> None:
     """Search the stored papers (run `paperfeed index` after ingesting)."""
     request = SearchRequest(q=query, mode=mode, sort=sort, page=page, page_size=page_size,  # type: ignore[arg-type]
-                            since=_date(since, "--since"), until=_date(until, "--until"),
+                            since=date_option(since, "--since"), until=date_option(until, "--until"),
                             category=category, author=author)
     pf = open_from(ctx)
     try:

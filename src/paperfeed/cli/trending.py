@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, date_option, err_console, fail, open_from, print_json
 from paperfeed.trending.base import TrendingEntry
 from paperfeed.trending.config import WINDOW_DAYS
 
@@ -23,13 +23,6 @@ WindowOpt = Annotated[str, typer.Option("--window", "-w", help="day, week or mon
 DateOpt = Annotated[str | None, typer.Option("--date", help="The window's last day, YYYY-MM-DD (default today, UTC).")]
 
 
-def _date(value: str | None, param: str = "--date") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{param}: '{value}' is not a date (use YYYY-MM-DD)", code=2)
 
 
 def _window(value: str) -> str:
@@ -76,8 +69,8 @@ def trending(
     if ctx.invoked_subcommand is not None:
         return
     window = _window(window)
-    day = _date(date_)
-    start = _date(since, "--since")
+    day = date_option(date_)
+    start = date_option(since, "--since")
     pf = open_from(ctx)
     try:
         if start is not None:
@@ -106,7 +99,7 @@ def explain(
 ) -> None:
     """Why a paper ranks where it does: its score broken down by signal and age decay."""
     window = _window(window)
-    day = _date(date_)
+    day = date_option(date_)
     pf = open_from(ctx)
     try:
         entry = pf.trending.explain(paper_id.strip(), window, day)
@@ -135,7 +128,7 @@ def refresh(
     json_: JsonOpt = False,
 ) -> None:
     """Recompute the day's lists if new signals or papers arrived (run on a schedule)."""
-    day = _date(date_)
+    day = date_option(date_)
     pf = open_from(ctx)
     try:
         report = pf.trending.refresh(day)
