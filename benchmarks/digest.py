@@ -38,10 +38,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
-LISTINGS = REPO.parent / "shared/data/arxiv/listings-2025-03-to-2026-07.jsonl.gz"
 sys.path.insert(0, str(REPO / "tests" / "digest"))
 
 from smtp_sink import PASSWORD, USER, free_port, make_cert  # noqa: E402
+from workload import LISTINGS, QUERIES  # noqa: E402
 
 from paperfeed.app import open_paperfeed  # noqa: E402
 from paperfeed.config import Settings  # noqa: E402
@@ -49,17 +49,6 @@ from paperfeed.digest.outbox import MailContext, compose_due  # noqa: E402
 from paperfeed.digest.scheduler import send_pass  # noqa: E402
 from paperfeed.models import PaperRecord  # noqa: E402
 
-QUERIES = [
-    "diffusion", "large language models", "image segmentation", "reinforcement learning", "graph neural network",
-    "retrieval augmented generation", "video generation", "speech recognition", "3d reconstruction",
-    "vision transformer", "text to image", "object detection", "knowledge distillation", "contrastive learning",
-    "medical imaging", "multimodal reasoning", "chain of thought", "point cloud", "federated learning",
-    "neural radiance fields", "gaussian splatting", "code generation", "machine translation", "benchmark",
-    "low rank adaptation", "mixture of experts", "hallucination", "autonomous driving", "depth estimation",
-    "instruction tuning", "preference optimization", "agents tool use", "sparse attention", "quantization",
-    '"in-context learning"', "cat:cs.CV diffusion", "au:wang segmentation", "pose estimation", "anomaly detection",
-    "time series forecasting",
-]
 CATEGORIES = ["cs.CV", "cs.CL", "cs.AI", "cs.LG", "cs.RO", "eess.IV", "cs.IR", "stat.ML"]
 NEGATIVE = ["survey", "benchmark", "medical", "quantum", "dataset"]
 

@@ -33,20 +33,8 @@ import time
 from pathlib import Path
 
 import httpx
+from workload import LISTINGS, QUERIES
 
-REPO = Path(__file__).resolve().parents[1]
-LISTINGS = REPO.parent / "shared/data/arxiv/listings-2025-03-to-2026-07.jsonl.gz"
-QUERIES = [
-    "diffusion", "large language models", "image segmentation", "reinforcement learning", "graph neural network",
-    "retrieval augmented generation", "video generation", "speech recognition", "3d reconstruction",
-    "vision transformer", "text to image", "object detection", "knowledge distillation", "contrastive learning",
-    "medical imaging", "multimodal reasoning", "chain of thought", "point cloud", "federated learning",
-    "neural radiance fields", "gaussian splatting", "code generation", "machine translation", "benchmark",
-    "low rank adaptation", "mixture of experts", "hallucination", "autonomous driving", "depth estimation",
-    "instruction tuning", "preference optimization", "agents tool use", "sparse attention", "quantization",
-    '"in-context learning"', "cat:cs.CV diffusion", "au:wang segmentation", "pose estimation", "anomaly detection",
-    "time series forecasting",
-]
 LUA = r"""
 local paths = {%s}
 local i = 0

@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from workload import LISTINGS
 
 from paperfeed.config import Settings
 from paperfeed.models import PaperRecord
@@ -38,8 +39,6 @@ from paperfeed.search.engine import HybridSearcher
 from paperfeed.search.postgres import PostgresSearcher, postgres_backends
 from paperfeed.search.text import content_stems
 from paperfeed.store import open_store_url
-
-LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv" / "listings-2025-03-to-2026-07.jsonl.gz"
 
 
 class HashEmbedder:
