@@ -55,19 +55,11 @@ def load_demo_embeddings(pf: Paperfeed) -> int:
 
 
 def live_source_line(pf: Paperfeed, timeout_s: float = 3.0) -> str:
-    """One line saying which live sources could not be reached (and the first reason)."""
-    from paperfeed.sources.probe import probe_live_sources
+    """One line saying which live sources could not be reached, or that all answered."""
+    from paperfeed.sources.probe import probe_live_sources, unreachable_line
 
     results = probe_live_sources(pf.settings, timeout_s=timeout_s)
-    down = [(name, error) for name, error in results if error]
-    if not down:
-        return f"live sources reachable: {', '.join(name for name, _ in results)}"
-    reason = down[0][1] or ""
-    reason = reason.split(": ", 1)[-1].split(";")[0]  # drop the URL and the advice
-    return (
-        f"could not reach {', '.join(name for name, _ in down)} ({reason}); "
-        "serving the stored corpus, live updates resume when they can be reached"
-    )
+    return unreachable_line(results) or f"live sources reachable: {', '.join(name for name, _ in results)}"
 
 
 def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = True) -> None:

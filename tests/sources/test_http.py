@@ -173,7 +173,8 @@ def test_probe_reports_each_source(loopback, tmp_path: Path) -> None:
     assert results[0][1] is None and results[2][1] is None
     assert "HTTP 500" in (results[1][1] or "")
     assert unreachable_line(results) == (
-        "live sources not reachable (working offline with the local corpus): arXiv API"
+        "could not reach arXiv API (HTTP 500 after 1 attempt); "
+        "serving the stored corpus, live updates resume when they can be reached"
     )
     assert ("/api/daily_papers", {"limit": "1"}) in up.hits
 

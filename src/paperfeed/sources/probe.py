@@ -49,8 +49,13 @@ def probe_live_sources(
 
 
 def unreachable_line(results: list[tuple[str, str | None]]) -> str | None:
-    """One line for the start-up banner, or None when every source answered."""
-    down = [name for name, error in results if error]
+    """One line for the start-up banner naming what could not be reached (and the first reason),
+    or None when every source answered."""
+    down = [(name, error) for name, error in results if error]
     if not down:
         return None
-    return f"live sources not reachable (working offline with the local corpus): {', '.join(down)}"
+    reason = (down[0][1] or "").split(": ", 1)[-1].split(";")[0]  # drop the URL and the advice
+    return (
+        f"could not reach {', '.join(name for name, _ in down)} ({reason}); "
+        "serving the stored corpus, live updates resume when they can be reached"
+    )
