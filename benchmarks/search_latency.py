@@ -13,6 +13,10 @@ Query embedding (real MiniLM on the CPU) is included in dense/hybrid latency.
     python benchmarks/search_latency.py build --papers 100000 --work-dir /tmp/bench-100k [--vectors V.npz]
     python benchmarks/search_latency.py query --work-dir /tmp/bench-100k [--queries 1000] [--json]
 
+With ``--database-url postgresql://...`` both steps use server mode instead
+(papers, tsvector/GIN and pgvector HNSW in that database; the work dir then only
+holds nothing of note): the same corpus, vectors and queries as the embedded run.
+
 `build` prints ingest/index build times and disk sizes; `query` runs in a fresh
 process so its peak RSS is what a serving process needs.
 """
@@ -70,13 +74,33 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+def settings_for(args: argparse.Namespace, embedder: str) -> Settings:
+    return Settings(data_dir=args.work_dir, embedder=embedder, database_url=args.database_url)
+
+
+def postgres_sizes(pf) -> dict[str, float]:
+    """MB on disk: the papers table with its keyword column and GIN index, the vectors with HNSW, the database."""
+    from sqlalchemy import text
+
+    with pf.store.engine.connect() as conn:
+        def mb(sql: str) -> float:
+            return round(int(conn.execute(text(sql)).scalar() or 0) / 1e6, 1)
+
+        return {"papers_table_with_indexes": mb("SELECT pg_total_relation_size('papers')"),
+                "gin_index": mb("SELECT pg_relation_size('ix_papers_search_tsv')"),
+                "vectors_table_with_hnsw": mb("SELECT pg_total_relation_size('paper_vectors')"),
+                "hnsw_index": mb("SELECT coalesce(pg_relation_size(to_regclass('ix_paper_vectors_hnsw')), 0)"),
+                "database": mb("SELECT pg_database_size(current_database())")}
+
+
 def build(args: argparse.Namespace) -> None:
-    from paperfeed.search import embedded_backends
+    from paperfeed.search import open_searcher
     from paperfeed.search.embed import paper_text, text_key
     from paperfeed.search.refresh import refresh_lexical
 
-    settings = Settings(data_dir=args.work_dir, embedder="none")
-    pf = open_paperfeed(settings)
+    settings = settings_for(args, "none")
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    pf = open_paperfeed(settings, migrate=True)  # a fresh PostgreSQL database gets the schema
     base = load_base(args.arxiv)
     out: dict[str, object] = {"papers": args.papers, "base_papers": len(base)}
     t = time.perf_counter()
@@ -90,7 +114,7 @@ def build(args: argparse.Namespace) -> None:
         if batch:
             pf.store.upsert_papers(batch)
     out["ingest_s"] = round(time.perf_counter() - t, 1)
-    backends = embedded_backends(settings)
+    backends = open_searcher(settings, pf.store).backends  # the embedded pair, or the server's
     t = time.perf_counter()
     refresh_lexical(pf.store, backends, progress=False)
     out["lexical_build_s"] = round(time.perf_counter() - t, 1)
@@ -130,9 +154,13 @@ def build(args: argparse.Namespace) -> None:
         out["vectors_real"], out["vectors_derived"] = n_real, n_derived
     out["vector_build_s"] = round(time.perf_counter() - t, 1)
     idx = settings.index_dir
-    out["disk_mb"] = {"lexical": round(du(idx / "lexical") / 1e6, 1), "vectors": round(du(idx / "vectors") / 1e6, 1),
-                      "keys": round(du(idx) / 1e6 - du(idx / "lexical") / 1e6 - du(idx / "vectors") / 1e6, 1),
-                      "database": round(sum(p.stat().st_size for p in args.work_dir.glob("paperfeed.db*")) / 1e6, 1)}
+    if args.database_url:
+        out["disk_mb"] = postgres_sizes(pf)
+    else:
+        out["disk_mb"] = {
+            "lexical": round(du(idx / "lexical") / 1e6, 1), "vectors": round(du(idx / "vectors") / 1e6, 1),
+            "keys": round(du(idx) / 1e6 - du(idx / "lexical") / 1e6 - du(idx / "vectors") / 1e6, 1),
+            "database": round(sum(p.stat().st_size for p in args.work_dir.glob("paperfeed.db*")) / 1e6, 1)}
     out["build_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     backends.close()
     pf.close()
@@ -173,7 +201,7 @@ def query(args: argparse.Namespace) -> None:
     from paperfeed.search import open_searcher
     from paperfeed.search.base import SearchRequest
 
-    settings = Settings(data_dir=args.work_dir, embedder=args.embedder)
+    settings = settings_for(args, args.embedder)
     pf = open_paperfeed(settings)
     t = time.perf_counter()
     searcher = open_searcher(settings, pf.store)
@@ -248,6 +276,7 @@ def main() -> None:
     for p in (b, q):
         p.add_argument("--work-dir", type=Path, required=True)
         p.add_argument("--arxiv", type=Path, default=ARXIV)
+        p.add_argument("--database-url", default=None, help="postgresql://... for server mode (default: embedded)")
     args = ap.parse_args()
     if not args.arxiv.exists():
         sys.exit(f"{args.arxiv}: not found (the benchmark needs ../shared)")

@@ -207,3 +207,43 @@ def test_request_object_is_echoed(searcher: HybridSearcher) -> None:
     res = searcher.search(req)
     assert res.request == req and len(res.hits) <= 2
     assert replace(req) == req
+
+
+def test_drop_indexes_then_refresh_rebuilds_from_the_store(searcher: HybridSearcher, search_backends, pf) -> None:
+    """`paperfeed index --rebuild` on either backend: progress forgotten, vectors gone, then all back."""
+    from paperfeed.search import drop_indexes, embedded_backends
+    from paperfeed.search.postgres import postgres_backends
+
+    store = search_backends.store
+    before = ids(searcher.search(R(q="protein structure", mode="lexical")))
+    searcher.close()
+    drop_indexes(pf.settings, store)
+    backends = postgres_backends(store) if store.url.startswith("postgresql") else embedded_backends(pf.settings)
+    fresh = HybridSearcher(store, backends, embedder_loader=HashEmbedder)
+    assert fresh.backends.lexical.indexed_seq() == 0 and fresh.backends.vectors.indexed_seq() == 0
+    assert fresh.backends.vectors.count() == 0
+    assert fresh.refresh(progress=False) == 30
+    assert fresh.backends.vectors.count() == 30
+    assert ids(fresh.search(R(q="protein structure", mode="lexical"))) == before
+    assert ids(fresh.search(R(q="protein structure", mode="dense")))[0] == "2404.00008"
+    fresh.close()
+
+
+def test_vectors_round_trip_exactly_and_upsert_replaces(searcher: HybridSearcher) -> None:
+    """What goes into the vector index comes back (bit for bit on pgvector, within usearch's storage
+    precision embedded), and a second write of an id replaces it."""
+    import numpy as np
+
+    vectors = searcher.backends.vectors
+    rng = np.random.default_rng(3)
+    first = rng.standard_normal((3, vectors.dim)).astype(np.float32)
+    first /= np.linalg.norm(first, axis=1, keepdims=True)
+    ids_ = ["2401.00001", "2401.00002", "2401.00003"]
+    vectors.upsert(ids_, first)
+    got = vectors.get(ids_)
+    exact = searcher.store.url.startswith("postgresql")
+    same = np.array_equal if exact else (lambda a, b: bool(np.allclose(a, b, atol=2e-3)))
+    assert all(same(got[i], first[n]) for n, i in enumerate(ids_))
+    vectors.upsert(ids_[:1], -first[:1])
+    assert same(vectors.get(ids_[:1])[ids_[0]], -first[0])
+    assert vectors.search(-first[0], 1).ids == [ids_[0]]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json, settings_of
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
 
 
@@ -52,14 +52,11 @@ def index(
     json_: JsonOpt = False,
 ) -> None:
     """Bring the keyword and semantic indexes up to date with the stored papers."""
-    import shutil
+    from paperfeed.search import drop_indexes, open_searcher
 
-    from paperfeed.search import open_searcher
-
-    settings = settings_of(ctx)
-    if rebuild and settings.index_dir.exists():
-        shutil.rmtree(settings.index_dir)  # derived data only: everything is rebuilt from the store
     pf = open_from(ctx)
+    if rebuild:
+        drop_indexes(pf.settings, pf.store)
     searcher = open_searcher(pf.settings, pf.store, device=device)
     try:
         n = searcher.refresh(progress=not json_)

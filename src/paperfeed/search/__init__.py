@@ -11,7 +11,7 @@ from paperfeed.search.base import Hit, PaperNotFound, QueryError, Searcher, Sear
 from paperfeed.store.base import Store
 
 __all__ = ["Hit", "PaperNotFound", "QueryError", "SearchRequest", "SearchResults", "Searcher",
-           "embedded_backends", "open_searcher"]
+           "drop_indexes", "embedded_backends", "open_searcher"]
 
 
 def embedded_backends(settings: Settings):  # -> Backends
@@ -25,6 +25,18 @@ def embedded_backends(settings: Settings):  # -> Backends
     root.mkdir(parents=True, exist_ok=True)
     keys = KeyMap(root / "keys.jsonl")
     return Backends(lexical=TantivyIndex(root / "lexical", keys), vectors=UsearchIndex(root / "vectors", keys))
+
+
+def drop_indexes(settings: Settings, store: Store) -> None:
+    """Throw the search indexes away so the next refresh rebuilds them from the store (derived data only)."""
+    if store.url.startswith("postgresql"):
+        from paperfeed.search.postgres import drop_indexes as drop_postgres
+
+        drop_postgres(store)  # type: ignore[arg-type]
+    elif settings.index_dir.exists():
+        import shutil
+
+        shutil.rmtree(settings.index_dir)
 
 
 def _embedder_loader(settings: Settings):

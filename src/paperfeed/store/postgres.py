@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL, make_url
 
@@ -146,6 +146,20 @@ class PostgresStore(SqlStore):
         return cls(postgres_engine(url))
 
     # -- write coordination -------------------------------------------------------
+    def _bulk_insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """COPY the rows in: one stream instead of a statement per row (ingest ran ~6x slower than SQLite).
+
+        Runs on the transaction's own connection, so it commits or rolls back with the batch.
+        """
+        if not rows:
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        cursor = conn.connection.driver_connection.cursor()  # the psycopg connection under this transaction
+        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
     def _lock_batch(self, conn: Connection, ids: list[str], checkpoint_name: str | None) -> None:
         """Lock the batch's checkpoint, then its papers' hash buckets, in one fixed order.
 

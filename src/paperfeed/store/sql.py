@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
 
 from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
 from paperfeed.store import schema as t
@@ -115,6 +115,13 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
         conn.execute(update(t.counters).where(t.counters.c.name == "paper_seq").values(value=current + n))
         return current + 1
 
+    def _bulk_insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many new rows (all with the same keys) in the caller's transaction.
+
+        The portable way is an executemany INSERT; PostgreSQL overrides it with COPY.
+        """
+        conn.execute(insert(table), rows)
+
     def _lock_batch(self, conn: Connection, ids: list[str], checkpoint_name: str | None) -> None:
         """Serialise concurrent writers of the same papers/checkpoint (no-op here; PostgreSQL overrides).
 
@@ -198,7 +205,7 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                 for i, row_values in enumerate(changed):
                     row_values["seq"] = first + i
             if inserts:
-                conn.execute(insert(t.papers), inserts)
+                self._bulk_insert(conn, t.papers, inserts)
             if updates:
                 stmt = (
                     update(t.papers)
@@ -217,11 +224,11 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                             seen.add(cat)
                             cats.append({"paper_id": row_values["id"], "category": cat})
                 if cats:
-                    conn.execute(insert(t.paper_categories), cats)
+                    self._bulk_insert(conn, t.paper_categories, cats)
             if history:
                 self._insert_history(conn, history)
             if new_sources:
-                conn.execute(insert(t.paper_sources), new_sources)
+                self._bulk_insert(conn, t.paper_sources, new_sources)
             if checkpoint is not None:
                 self._write_checkpoint(conn, *checkpoint)
         return result
