@@ -34,6 +34,8 @@ from paperfeed.store.postgres import PostgresStore
 
 VECTOR_META = "search:postgres:vectors"  # checkpoint row: {"embedder", "dim", "seq"}
 LEXICAL_META = "search:postgres:lexical"  # checkpoint row: {"seq"}, what refreshes have reported
+# Our text search configurations (revision 0003): english / simple with accents folded, as tantivy does.
+ENGLISH, SIMPLE = "paperfeed_english", "paperfeed_simple"
 _WEIGHT_OF = {"title": "a", "abstract": "b", "author": "c"}
 # ts_rank_cd weights in {D, C, B, A} order: title 1.0, abstract 0.5, authors 0.25 (tantivy boosts 2 : 1 : 0.5).
 RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"
@@ -61,10 +63,10 @@ def _tsquery(sql: _Sql, clause: Clause) -> str:
     fn = "phraseto_tsquery" if isinstance(clause, Phrase) else "plainto_tsquery"
     p = sql.bind(" ".join(words))
     if clause.field == "author":
-        return f"{fn}('simple', {p})"
+        return f"{fn}('{SIMPLE}', {p})"
     if clause.field in ("title", "abstract"):
-        return f"{fn}('english', {p})"
-    return f"({fn}('english', {p}) || {fn}('simple', {p}))"
+        return f"{fn}('{ENGLISH}', {p})"
+    return f"({fn}('{ENGLISH}', {p}) || {fn}('{SIMPLE}', {p}))"
 
 
 def _matches(sql: _Sql, clause: Clause) -> str:
@@ -141,7 +143,7 @@ class PgLexicalIndex:
         probe = _Sql()
         exprs = [
             f"CASE WHEN numnode({_tsquery(probe, c)}) > 0 THEN "
-            f"tsvector_to_array(to_tsvector('{'simple' if c.field == 'author' else 'english'}', "
+            f"tsvector_to_array(to_tsvector('{SIMPLE if c.field == 'author' else ENGLISH}', "
             f"{probe.bind(' '.join((c.text,) if isinstance(c, Term) else c.words))})) END"
             for c in clauses
         ]
@@ -308,9 +310,9 @@ class PgLexicalIndex:
             """
             WITH terms AS (
                 SELECT lexeme FROM (
-                    SELECT unnest(tsvector_to_array(to_tsvector('english', :title))) AS lexeme
-                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector('english', :title)))
-                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector('english', :abstract)))
+                    SELECT unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :title))) AS lexeme
+                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :title)))
+                    UNION ALL SELECT unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :abstract)))
                 ) AS words WHERE length(lexeme) > 2
                 GROUP BY lexeme ORDER BY count(*) DESC, lexeme LIMIT :max_terms
             ), q AS (
@@ -325,6 +327,7 @@ class PgLexicalIndex:
         params = {  # PostgreSQL text cannot hold NUL; no stored id or lexeme has one either
             "title": (paper.title or "").replace("\x00", " "),
             "abstract": (paper.abstract or "").replace("\x00", " "),
+            "config": ENGLISH,
             "max_terms": max_terms,
             "weights": RANK_WEIGHTS,
             "norm": RANK_NORMALIZATION,
