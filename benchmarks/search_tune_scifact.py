@@ -3,7 +3,10 @@
 Needs a work dir made by `paperfeed eval beir ... --work-dir D` (corpus ingested,
 indexes built, embeddings cached). Runs every judged query once per retriever,
 then fuses the cached rankings offline for each grid point, so a grid of
-hundreds of settings costs seconds.
+hundreds of settings costs seconds. The dense runs are made at several
+passage re-scoring depths (0 = the paper vector alone); the passage vectors
+must be in the work dir's embedding cache (`paperfeed index --rebuild` or a
+fresh `eval beir` computes them).
 
     python benchmarks/search_tune_scifact.py --work-dir D [--qrels ../shared/data/scifact/qrels/train.tsv]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from paperfeed.app import open_paperfeed
@@ -40,6 +44,7 @@ def main() -> None:
     pf = open_paperfeed(settings)
     searcher = open_searcher(settings, pf.store)
     searcher.refresh(progress=False)
+    base = searcher.params
     lexical = searcher.backends.lexical
 
     print("title_boost  nDCG@10  R@100  MRR@10  (lexical)")
@@ -51,7 +56,15 @@ def main() -> None:
     lexical.params = LexicalParams()
 
     lex = {q: lexical.search(p, args.depth) for q, p in parsed.items()}
-    dense = {q: searcher._dense(p, args.depth) for q, p in parsed.items()}
+    print("passage_depth  dense nDCG@10  (dense candidates re-scored by their best cached passage)")
+    dense_at: dict[int, dict] = {}
+    for depth in (0, 20, 50, 100):
+        searcher.params = replace(base, passage_depth=depth)
+        dense_at[depth] = {q: searcher._dense(p, args.depth) for q, p in parsed.items()}
+        m = mean_metrics({q: [beir_doc_id(i) for i in r.ids] for q, r in dense_at[depth].items()}, qrels)
+        print(f"{depth:>13}  {m['ndcg@10']:.4f}", flush=True)
+    searcher.params = base
+    dense = dense_at[base.passage_depth]
     for name, ranked in (("lexical", lex), ("dense", dense)):
         m = mean_metrics({q: [beir_doc_id(i) for i in r.ids] for q, r in ranked.items()}, qrels)
         print(name, json.dumps({k: round(v, 4) for k, v in m.items()}))
@@ -59,17 +72,20 @@ def main() -> None:
     grid: list[FusionParams] = []
     for k, w in itertools.product((10, 20, 40, 60, 100), (0.5, 0.7, 1.0, 1.4, 2.0)):
         grid.append(FusionParams(method="rrf", k=k, lexical_weight=1.0, dense_weight=w))
-    for norm, w in itertools.product(("minmax", "zscore"), (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)):
-        grid.append(FusionParams(method="linear", normalise=norm, lexical_weight=1 - w, dense_weight=w))
-    results = []
-    for params in grid:
-        runs = {q: [beir_doc_id(f.id) for f in fuse((lex[q].ids, lex[q].scores), (dense[q].ids, dense[q].scores),
-                                                     params)] for q in parsed}
-        results.append((mean_metrics(runs, qrels), params))
-    results.sort(key=lambda r: -r[0]["ndcg@10"])
-    print("best fusion settings (hybrid):")
-    for m, p in results[:12]:
-        print(f"  nDCG@10 {m['ndcg@10']:.4f}  R@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}  {p}")
+    weights = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+    for norm, w in itertools.product(("minmax", "zscore"), weights):
+        grid.append(FusionParams(method="linear", normalise=norm, lexical_weight=round(1 - w, 2), dense_weight=w))
+    for depth in sorted(dense_at):
+        results = []
+        for params in grid:
+            runs = {q: [beir_doc_id(f.id) for f in fuse((lex[q].ids, lex[q].scores),
+                                                         (dense_at[depth][q].ids, dense_at[depth][q].scores),
+                                                         params)] for q in parsed}
+            results.append((mean_metrics(runs, qrels), params))
+        results.sort(key=lambda r: -r[0]["ndcg@10"])
+        print(f"best fusion settings (hybrid), passage_depth={depth}:")
+        for m, p in results[:8]:
+            print(f"  nDCG@10 {m['ndcg@10']:.4f}  R@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}  {p}")
     searcher.close()
     pf.close()
 

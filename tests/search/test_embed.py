@@ -183,20 +183,20 @@ def test_cache_computes_only_new_and_changed_papers(pf: Paperfeed, embedder: Emb
     papers = store.get_papers([f"2501.{i:05d}" for i in range(4)])
     counting = CountingEmbedder(embedder)
 
-    first = embed_papers(store, counting, papers, progress=False)
+    first = embed_papers(store, counting, papers, progress=False, passages=False)
     assert len(counting.computed) == 4
     direct = embedder.embed_query(paper_text(papers[2].title, papers[2].abstract))
     np.testing.assert_allclose(first[2], direct, atol=1e-6)
 
     counting.computed.clear()
-    again = embed_papers(store, counting, papers, progress=False)
+    again = embed_papers(store, counting, papers, progress=False, passages=False)
     assert counting.computed == []
     np.testing.assert_array_equal(again, first)
 
     store.upsert_papers([_record(1, "A rewritten abstract about state space models."), _record(9, "Brand new.")])
     papers = store.get_papers([f"2501.{i:05d}" for i in (0, 1, 2, 3, 9)])
     counting.computed.clear()
-    third = embed_papers(store, counting, papers, progress=False)
+    third = embed_papers(store, counting, papers, progress=False, passages=False)
     changed = {"2501.00001", "2501.00009"}
     assert sorted(counting.computed) == sorted(paper_text(p.title, p.abstract) for p in papers if p.id in changed)
     np.testing.assert_array_equal(third[[0, 2, 3]], first[[0, 2, 3]])
@@ -209,7 +209,7 @@ def test_cache_keeps_identical_texts_once(pf: Paperfeed, embedder: Embedder) -> 
     papers = store.get_papers(["2501.00001", "2501.00002"])
     papers[1].title = papers[0].title  # two sources, one text
     counting = CountingEmbedder(embedder)
-    vectors = embed_papers(store, counting, papers, progress=False)
+    vectors = embed_papers(store, counting, papers, progress=False, passages=False)
     assert len(counting.computed) == 1
     np.testing.assert_array_equal(vectors[0], vectors[1])
 
@@ -246,7 +246,7 @@ def test_progress_bar_on_a_terminal_shows_rate_and_eta(
     pf.store.upsert_papers([_record(i, f"Abstract {i}.") for i in range(3)])
     embed_papers(pf.store, embedder, pf.store.get_papers([f"2501.{i:05d}" for i in range(3)]), progress=True)
     err = capfd.readouterr().err
-    assert "embedding" in err and "3/3" in err and "docs/s" in err and "ETA" in err
+    assert "embedding" in err and "9/9" in err and "texts/s" in err and "ETA" in err  # 3 papers + 6 passages
 
 
 def test_loading_imports_no_torch_hub_or_model_package() -> None:

@@ -10,9 +10,10 @@ RRF = FusionParams(method="rrf", k=60, lexical_weight=1.0, dense_weight=1.0)
 
 
 def test_default_is_the_tuned_zscore_blend() -> None:
-    out = fuse((["a", "b"], [3.0, 1.0]), (["b", "a"], [0.9, 0.5]))
-    # z-scores: lexical a=+1, b=-1; dense b=+1, a=-1 -> a: 0.6-0.4=0.2, b: -0.6+0.4=-0.2
-    assert [(f.id, round(f.score, 6)) for f in out] == [("a", 0.2), ("b", -0.2)]
+    out = fuse((["a", "b"], [3.0, 1.0]), (["b", "c", "a"], [0.9, 0.7, 0.5]))
+    # z-scores: lexical a=+1, b=-1 (c missing: the list's lowest, -1); dense b=+1.2247, c=0, a=-1.2247
+    # -> weights 0.55/0.45: b 0.0011, a -0.0011, c -0.55
+    assert [(f.id, round(f.score, 4)) for f in out] == [("b", 0.0011), ("a", -0.0011), ("c", -0.55)]
 
 
 def test_rrf_by_hand() -> None:

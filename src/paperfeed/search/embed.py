@@ -5,6 +5,12 @@ in numpy (``embed_numpy``), so the default install needs no torch; a torch
 device (``cuda``) is an opt-in for bulk work (``embed_torch``). Vectors are
 cached in the store by a hash of the embedded text and the model name, so
 `embed_papers` only ever computes papers that are new or whose text changed.
+
+A paper has one vector in the index ("Title. Abstract", truncated at 256
+tokens), and beside it, in the cache only, the vectors of its passages (the
+title and ~40-word windows of the abstract, `passages.paper_passages`): the
+searcher re-scores its dense candidates by their best passage, which reaches
+the part of a long abstract that the one vector cut off.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from rich.progress import (
 from rich.text import Text
 
 from paperfeed.search.embed_model import MODEL_NAME, EmbedderUnavailable
+from paperfeed.search.passages import paper_passages
 
 if TYPE_CHECKING:
     from paperfeed.models import Paper
@@ -41,7 +48,9 @@ __all__ = [
     "EmbedderUnavailable",
     "embed_papers",
     "load_embedder",
+    "paper_passages",
     "paper_text",
+    "passage_keys",
     "text_key",
 ]
 
@@ -138,17 +147,25 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def passage_keys(title: str, abstract: str) -> list[str]:
+    """Cache keys of a paper's passage vectors (see `passages.paper_passages`)."""
+    return [text_key(t) for t in paper_passages(title, abstract)]
+
+
 def embed_papers(
     store: Store,
     embedder: Embedder,
     papers: Sequence[Paper],
     progress: bool = True,
     batch_size: int | None = None,
+    passages: bool = True,
 ) -> np.ndarray:
     """Vectors for `papers` (rows in their order), computing only texts not cached for this model.
 
+    With `passages` the papers' passage vectors are computed and cached too
+    (not returned: the searcher reads them from the cache to re-score).
     New vectors are written to the store after every chunk, so an interrupted
-    run keeps what it finished. With `progress` a bar with docs/s and ETA is
+    run keeps what it finished. With `progress` a bar with texts/s and ETA is
     drawn on a terminal; elsewhere (logs, cron, tests) nothing is printed.
     `batch_size` defaults to the embedder's `default_batch_size` (a GPU wants
     hundreds of sequences per pass, the CPU path 32).
@@ -159,11 +176,13 @@ def embed_papers(
     out = np.zeros((len(papers), embedder.dim), dtype=np.float32)
     if not papers:
         return out
-    cached = store.get_embeddings(embedder.name, keys)
-    todo: dict[str, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        if key not in cached and key not in todo:
-            todo[key] = text
+    wanted = dict(zip(keys, texts, strict=True))
+    if passages:
+        for p in papers:
+            for text in paper_passages(p.title, p.abstract):
+                wanted.setdefault(text_key(text), text)
+    cached = store.get_embeddings(embedder.name, list(wanted))
+    todo = {key: text for key, text in wanted.items() if key not in cached}
     if todo:
         cached.update(_compute(store, embedder, todo, progress, batch_size))
     for i, key in enumerate(keys):
@@ -190,17 +209,17 @@ def _compute(
     return done
 
 
-class _DocsPerSecond(ProgressColumn):
-    """The task's speed as docs/s (Rich's own speed columns speak bytes)."""
+class _TextsPerSecond(ProgressColumn):
+    """The task's speed as texts/s (Rich's own speed columns speak bytes)."""
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("? docs/s" if speed is None else f"{speed:,.1f} docs/s")
+        return Text("? texts/s" if speed is None else f"{speed:,.1f} texts/s")
 
 
 @contextmanager
 def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
-    """Yields `advance(n)`: a Rich bar (docs, docs/s, ETA) on a terminal, a no-op elsewhere."""
+    """Yields `advance(n)`: a Rich bar (texts: papers and passages, texts/s, ETA) on a terminal, a no-op elsewhere."""
     console = Console(stderr=True)
     if not enabled or not console.is_terminal:
         yield lambda n: None
@@ -209,7 +228,7 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
         TextColumn("embedding"),
         BarColumn(),
         MofNCompleteColumn(),
-        _DocsPerSecond(),
+        _TextsPerSecond(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,

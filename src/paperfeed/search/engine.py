@@ -37,6 +37,10 @@ class EngineParams:
 
     candidates: int = 100  # top-N taken from each retriever before fusion
     fusion: FusionParams = field(default_factory=FusionParams)
+    # The dense top-N re-scored by their best passage (title, ~40-word abstract windows; vectors read from
+    # the embedding cache). SciFact train hybrid nDCG@10: 0.730 at 0 (off), 0.737 at 20, 0.742 at 100; cost
+    # on the 2-core box (5k papers, loaded): +5 ms p50 at 20, +20-28 ms at 100, hence 20.
+    passage_depth: int = 20
     similar_author_bonus: float = 0.03  # per shared author (at most two count)
     similar_category_bonus: float = 0.01  # same primary category
 
@@ -154,13 +158,44 @@ class HybridSearcher:
         while True:
             ranked = vectors.search(vec, n)
             if not parsed.is_constrained:
-                return ranked
+                return self._by_passages(vec, ranked)
             keep = lexical.filter_ids(ranked.ids, parsed)
             pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores, strict=True) if i in keep]
             if len(pairs) >= need or len(ranked.ids) < n or n >= 20 * limit:
                 pairs = pairs[:limit]
-                return Ranked(ids=[i for i, _ in pairs], scores=[s for _, s in pairs], total=len(pairs))
+                ranked = Ranked(ids=[i for i, _ in pairs], scores=[s for _, s in pairs], total=len(pairs))
+                return self._by_passages(vec, ranked)
             n *= 5  # a narrow filter: look further down the neighbour list
+
+    def _by_passages(self, vec: np.ndarray, ranked: Ranked) -> Ranked:
+        """The top `passage_depth` neighbours re-scored by max(paper cosine, best passage cosine).
+
+        The index holds one vector per paper, made from at most 256 tokens, so a
+        long abstract's tail is invisible to it; the passage vectors (in the
+        embedding cache, written by `embed_papers`) see every sentence. Scores
+        only go up, so the re-scored head stays above the untouched tail. A
+        paper whose passages are not cached (an index built before passages
+        existed: `paperfeed index --rebuild` adds them) keeps its own score.
+        """
+        depth = min(self.params.passage_depth, len(ranked.ids))
+        get_cached = getattr(self.store, "get_embeddings", None)
+        if depth <= 0 or get_cached is None:
+            return ranked
+        from paperfeed.search.embed import passage_keys
+
+        head = ranked.ids[:depth]
+        keys = {p.id: passage_keys(p.title, p.abstract) for p in self.store.get_papers(head)}
+        cached = get_cached(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
+        if not cached:
+            return ranked
+        scores = list(ranked.scores[:depth])
+        for i, pid in enumerate(head):
+            found = [cached[k] for k in keys.get(pid, ()) if k in cached]
+            if found:
+                scores[i] = max(scores[i], float(np.max(np.stack(found) @ vec)))
+        order = sorted(range(depth), key=lambda i: -scores[i])  # stable: ties keep the index's order
+        return Ranked(ids=[head[i] for i in order] + ranked.ids[depth:],
+                      scores=[scores[i] for i in order] + ranked.scores[depth:], total=ranked.total)
 
     # -- similar -----------------------------------------------------------------
     def similar(self, paper_id: str, k: int = 10) -> list[Hit]:

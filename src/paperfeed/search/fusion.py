@@ -14,12 +14,13 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class FusionParams:
-    # Defaults: the best of a 39-point grid on SciFact train (benchmarks/search_tune_scifact.py):
-    # z-scored BM25 x 0.6 + z-scored cosine x 0.4 gave nDCG@10 0.727 against 0.717 for the best RRF.
+    # Defaults: from a 47-point grid on SciFact train (benchmarks/search_tune_scifact.py, docs/benchmarks.md):
+    # z-scored BM25 x 0.55 + z-scored cosine x 0.45 is the best or near it at every passage re-scoring depth
+    # (engine.EngineParams.passage_depth): 0.730 at depth 0 (0.6/0.4 gave 0.727), 0.737 at the default 20.
     method: Literal["rrf", "linear"] = "linear"
     k: float = 60.0  # RRF rank offset
-    lexical_weight: float = 0.6
-    dense_weight: float = 0.4
+    lexical_weight: float = 0.55
+    dense_weight: float = 0.45
     normalise: Literal["minmax", "zscore"] = "zscore"  # for method="linear"
 
 
