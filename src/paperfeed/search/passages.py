@@ -27,12 +27,6 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s]
 
 
-def _word_chunks(sentence: str, max_words: int) -> list[str]:
-    """A sentence longer than the window, cut into `max_words`-word pieces."""
-    words = sentence.split()
-    return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
-
-
 def abstract_windows(abstract: str, max_words: int = 70, overlap: int = 0) -> list[str]:
     """Consecutive sentences packed greedily into windows of at most `max_words` words.
 
@@ -41,9 +35,16 @@ def abstract_windows(abstract: str, max_words: int = 70, overlap: int = 0) -> li
     window is cut into word chunks.
     """
     units: list[str] = []
-    for sentence in split_sentences(abstract):
-        units.extend(_word_chunks(sentence, max_words) if len(sentence.split()) > max_words else [sentence])
-    sizes = [len(u.split()) for u in units]
+    sizes: list[int] = []
+    for sentence in split_sentences(abstract):  # the searcher cuts its candidates at query time: keep it lean
+        words = sentence.split()
+        if len(words) <= max_words:
+            units.append(sentence)
+            sizes.append(len(words))
+            continue
+        for i in range(0, len(words), max_words):
+            units.append(" ".join(words[i : i + max_words]))
+            sizes.append(len(words[i : i + max_words]))
     windows: list[str] = []
     start = 0
     while start < len(units):
