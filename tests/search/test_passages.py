@@ -142,3 +142,19 @@ def _dense_ids_from_index_only(pf: Paperfeed) -> list[str]:
                                                            mode="dense")).hits]
     finally:
         s.close()
+
+
+def test_rebuild_computes_missing_passages(corpus: Paperfeed) -> None:
+    """An index from before passages existed (paper vectors only) gets them from `paperfeed index --rebuild`."""
+    from paperfeed.search import drop_indexes
+
+    store = corpus.store
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM embeddings")
+    papers = store.get_papers(["2502.00001", "2502.00002"])
+    embed_papers(store, HashEmbedder(), papers, progress=False, passages=False)
+    keys = [k for p in papers for k in passage_keys(p.title, p.abstract)]
+    assert store.get_embeddings(HashEmbedder.name, keys) == {}
+    drop_indexes(corpus.settings, store)
+    assert _dense_ids(corpus, 100)[0] == "2502.00001"  # the refresh inside re-embedded, passages included
+    assert set(store.get_embeddings(HashEmbedder.name, keys)) == set(keys)
