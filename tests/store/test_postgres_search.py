@@ -166,3 +166,30 @@ def test_open_searcher_picks_the_postgres_pair(pg_url: str, tmp_path: Path) -> N
         assert not (tmp_path / "data" / "index").exists()  # no index files in server mode
     finally:
         pf.close()
+
+
+def test_broad_queries_score_only_the_newest_matches_within_the_budget(lexical: PgLexicalIndex, pg_store) -> None:
+    """Past `candidate_budget` estimated matches, relevance ranks the newest ones; a short window falls back."""
+    from sqlalchemy import text
+
+    with pg_store.write_engine.begin() as conn:
+        conn.execute(text("ANALYZE papers"))
+    q = parse_query("models")
+    lexical.candidate_budget = None
+    full = lexical.search(q, 50)
+    by_date = lexical.search(q, 5, order="date")
+    published = {p.id: p.published for p in pg_store.get_papers(full.ids)}
+    assert full.total > 6
+    lexical.candidate_budget = 3
+    capped = lexical.search(q, 3)
+    assert len(capped.ids) == 3 and set(capped.ids) <= set(full.ids)
+    assert lexical._dates and capped.ids != full.ids[:3]  # the window was cut: not simply the top 3
+    newest = sorted(published.values(), reverse=True)
+    assert min(published[i] for i in capped.ids) >= newest[len(newest) // 2]  # from the newer half
+    assert capped.total >= len(capped.ids)
+    assert lexical.search(q, 50).ids == full.ids  # the window holds fewer than 50: asked again without it
+    dated = lexical.search(q, 5, order="date")
+    assert dated.ids == by_date.ids and dated.total >= 5
+    assert lexical.search(parse_query("models year:2024"), 50).ids == [
+        i for i in full.ids if published[i].year == 2024
+    ]

@@ -42,6 +42,7 @@ RANK_WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"
 RANK_NORMALIZATION = 1  # divide by 1 + log(document length): long abstracts do not win by length alone
 ANALYZE_AFTER = 1000  # papers arrived since the last refresh that make it re-ANALYZE (autovacuum is slower)
 COMMON_FREQ = 0.05  # a word in more than 5% of papers ranks candidates but does not select them
+CANDIDATE_BUDGET = 5_000  # papers a keyword query may score; beyond it, the newest matches are scored
 STATS_TTL_S = 600.0  # lexeme frequencies (idf) change slowly: re-read the planner's statistics every 10 min
 
 
@@ -110,6 +111,9 @@ class PgLexicalIndex:
         self.engine = store.engine
         self._stats_cache: tuple[dict[str, float], float, float] | None = None
         self._stats_at = -STATS_TTL_S
+        self._dates: list[str] | None = None
+        self._dates_at = -STATS_TTL_S
+        self.candidate_budget: int | None = CANDIDATE_BUDGET
 
     # -- the index is the table: nothing to write ------------------------------------
     def upsert(self, papers: Iterable[Paper]) -> int:
@@ -209,8 +213,8 @@ class PgLexicalIndex:
 
     def _conditions(
         self, sql: _Sql, query: ParsedQuery, ranked: bool, all_required: bool, narrow: bool = False
-    ) -> tuple[list[str], str]:
-        """(WHERE conditions, rank expression); the condition is "false" when nothing can match.
+    ) -> tuple[list[str], str, float | None]:
+        """(WHERE conditions, rank expression, estimated matches); "false" when nothing can match.
 
         The rank is the sum over the query's clauses of idf x ``ts_rank`` (weights
         title 1.0 / abstract 0.5 / authors 0.25, length-normalised): BM25's shape
@@ -221,6 +225,9 @@ class PgLexicalIndex:
         candidates, they only rank them (Lucene's "cutoff frequency"): ranking every
         paper that contains "learning" costs seconds at 100k papers, and such papers
         rarely reach the top anyway. When every word is that common, all are required.
+
+        The estimate (papers the conditions select, from the planner's lexeme
+        frequencies, before filters) is None where it cannot be told (field clauses).
         """
         where: list[str] = []
         rank_parts: list[str] = []
@@ -229,13 +236,18 @@ class PgLexicalIndex:
         flags = [bool(lx) for lx in analysed]
         should = [c for c, ok in zip(candidates, flags[: len(candidates)], strict=True) if ok]
         idf = {id(c): self._idf(lx) for c, lx in zip([*candidates, *query.must], analysed, strict=True)}
-        freq = {id(c): self._freq(lx) for c, lx in zip(candidates, analysed[: len(candidates)], strict=True)}
+        freq = {id(c): self._freq(lx) for c, lx in zip([*candidates, *query.must], analysed, strict=True)}
         must_ok = flags[len(candidates) :]
         if ranked and query.should and not should and not query.must:
-            return ["false"], "0"
+            return ["false"], "0", 0.0
+        stats = self._stats()
+        n = stats[2] if stats else None
+        estimate: float | None = None
         if should:
             if all_required:
                 where.extend(_matches(sql, c) for c in should)
+                if n and all(c.field == "all" for c in should):
+                    estimate = n * min(freq[id(c)] for c in should)
             elif all(c.field == "all" for c in should):  # one GIN lookup for "any of these words"
                 select = should
                 if narrow:
@@ -245,6 +257,9 @@ class PgLexicalIndex:
                 else:
                     joint = " || "
                 where.append("search_tsv @@ (" + joint.join(_tsquery(sql, c) for c in select) + ")")
+                if n:
+                    fs = [freq[id(c)] for c in select]
+                    estimate = n * (min(fs) if joint == " && " else min(1.0, sum(fs)))
             else:
                 where.append("(" + " OR ".join(_matches(sql, c) for c in should) + ")")
             rank_parts.extend(_rank_term(sql, c, idf[id(c)]) for c in should)
@@ -252,11 +267,13 @@ class PgLexicalIndex:
             if ok:
                 where.append(_matches(sql, clause))
                 rank_parts.append(_rank_term(sql, clause, idf[id(clause)]))
+                if n and clause.field == "all":
+                    estimate = min(estimate if estimate is not None else n, n * freq[id(clause)])
         for clause in query.must_not:
             where.append(f"NOT {_matches(sql, clause)}")
         where.extend(_filter_sql(sql, query.filters))
         rank = "(" + " + ".join(rank_parts) + ")" if rank_parts else "0"
-        return where, rank
+        return where, rank, estimate
 
     def search(self, query: ParsedQuery, limit: int, offset: int = 0, order: str = "relevance") -> Ranked:
         if limit <= 0:
@@ -267,37 +284,103 @@ class PgLexicalIndex:
         return self._search(query, limit, offset, order, narrow=False)  # only common words, none all together
 
     def _search(self, query: ParsedQuery, limit: int, offset: int, order: str, narrow: bool) -> Ranked:
+        """One keyword query; a query matching more than `candidate_budget` papers scores only the newest.
+
+        PostgreSQL must read every matching row to rank it (or to count it): a
+        word in 40% of a million papers costs ~2 s however it is ranked. Beyond
+        the budget the relevance ranking therefore runs over the newest matches
+        (a ``published`` cut-off from the planner's histogram, so the GIN and
+        date indexes select them together), and by-date order skips the exact
+        count; the total is then the planner's estimate. If the window yields
+        less than the page asked for, the query runs again without it.
+        """
         by_date = order == "date" or not query.has_text
         sql = _Sql()
-        where, rank_q = self._conditions(sql, query, ranked=True, all_required=order == "date", narrow=narrow)
+        where, rank_q, estimate = self._conditions(
+            sql, query, ranked=True, all_required=order == "date", narrow=narrow
+        )
+        if not where and self._stats():
+            estimate = self._stats()[2]  # type: ignore[index]  # every paper
+        budget = self.candidate_budget
+        over = budget is not None and estimate is not None and estimate > budget
+        window = None
+        if over and not by_date:
+            f = query.filters
+            since, until = (d.isoformat() if d else None for d in (f.since, f.until))
+            window = self._recent_cutoff(budget, estimate, since, until)  # type: ignore[arg-type]
+        if window:
+            where = [*where, f"published >= {sql.bind(window)}"]
         cond = " AND ".join(where) if where else "true"
         lim, off = sql.bind(limit), sql.bind(offset)
+        counted = "0" if by_date and over else "count(*) OVER ()"
         if by_date:
             stmt = (
-                f"SELECT id, 0.0 AS score, count(*) OVER () AS total FROM papers WHERE {cond} "
+                f"SELECT id, 0.0 AS score, {counted} AS total FROM papers WHERE {cond} "
                 f"ORDER BY published DESC NULLS LAST, id DESC LIMIT {lim} OFFSET {off}"
             )
         else:
             stmt = (
                 f"SELECT id, {rank_q} AS score, "
-                f"count(*) OVER () AS total FROM papers WHERE {cond} "
+                f"{counted} AS total FROM papers WHERE {cond} "
                 f"ORDER BY score DESC, id LIMIT {lim} OFFSET {off}"
             )
         with self.engine.connect() as conn:
             rows = conn.execute(text(stmt), sql.params).all()
+        if window and len(rows) < limit:
+            return self._search_unbounded(query, limit, offset, order, narrow)
         if not rows:
             total = 0
             if offset > 0:  # a page past the end still reports how many matched
-                with self.engine.connect() as conn:
-                    total = int(conn.execute(text(f"SELECT count(*) FROM papers WHERE {cond}"), sql.params).scalar())
+                total = int(estimate) if over else self._count(cond, sql.params)
             return Ranked(total=total)
-        return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=int(rows[0][2]))
+        total = int(rows[0][2])
+        if over:
+            total = max(total, int(estimate))  # type: ignore[arg-type]
+        return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=total)
+
+    def _search_unbounded(self, query: ParsedQuery, limit: int, offset: int, order: str, narrow: bool) -> Ranked:
+        budget = self.candidate_budget
+        self.candidate_budget = None
+        try:
+            return self._search(query, limit, offset, order, narrow)
+        finally:
+            self.candidate_budget = budget
+
+    def _count(self, cond: str, params: dict[str, Any]) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM papers WHERE {cond}"), params).scalar())
+
+    def _recent_cutoff(self, budget: int, estimate: float, since: str | None, until: str | None) -> str | None:
+        """The ``published`` date after which about `budget` of the `estimate` matches lie (pg_stats histogram).
+
+        Matches are assumed spread like all papers; with a date range, only its part
+        of the histogram counts. None when there is no histogram or no cut is needed.
+        """
+        now = time.monotonic()
+        if self._dates is None or now - self._dates_at > STATS_TTL_S:
+            self._dates_at = now
+            with self.engine.connect() as conn:
+                bounds = conn.execute(
+                    text(
+                        "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
+                        "AND tablename = 'papers' AND attname = 'published'"
+                    )
+                ).scalar()
+            self._dates = list(bounds) if bounds else []
+        dates = [d for d in self._dates if (not since or d >= since) and (not until or d <= until)]
+        if len(dates) < 2 or not self._dates:
+            return None
+        in_range = estimate * len(dates) / len(self._dates)
+        keep = budget / max(in_range, 1.0)
+        if keep >= 1:
+            return None
+        return dates[min(len(dates) - 1, int((1.0 - keep) * (len(dates) - 1)))]
 
     def filter_ids(self, ids: Sequence[str], query: ParsedQuery) -> set[str]:
         if not ids:
             return set()
         sql = _Sql()
-        where, _ = self._conditions(sql, query, ranked=False, all_required=False)
+        where, _, _ = self._conditions(sql, query, ranked=False, all_required=False)
         cond = " AND ".join(where) if where else "true"
         # The candidates first (a few hundred at most), then the checks row by row: the planner
         # cannot turn this into a scan of every paper in a category, whatever its statistics say.
