@@ -114,8 +114,8 @@ def _dense_ids(pf: Paperfeed, depth: int) -> list[str]:
 
 
 def test_dense_search_rescores_by_the_best_passage(corpus: Paperfeed) -> None:
+    with_passages = _dense_ids(corpus, 100)  # first: its refresh embeds the passages (depth 0 would not)
     without = _dense_ids(corpus, 0)
-    with_passages = _dense_ids(corpus, 100)
     assert without[0] == "2502.00002"  # the one paper vector dilutes paper 1's single on-topic sentence
     assert with_passages[0] == "2502.00001"  # its best passage matches the query almost exactly
     assert sorted(with_passages) == sorted(without)
@@ -158,3 +158,24 @@ def test_rebuild_computes_missing_passages(corpus: Paperfeed) -> None:
     drop_indexes(corpus.settings, store)
     assert _dense_ids(corpus, 100)[0] == "2502.00001"  # the refresh inside re-embedded, passages included
     assert set(store.get_embeddings(HashEmbedder.name, keys)) == set(keys)
+
+
+def test_passages_off_embeds_one_vector_per_paper(pf: Paperfeed) -> None:
+    """PAPERFEED_PASSAGES=false: no passage vectors are computed or read, and dense search still works."""
+    from paperfeed.search import open_searcher
+
+    from .conftest import load_records
+
+    pf.store.upsert_papers(load_records())
+    settings = pf.settings.model_copy(update={"passages": False})
+    searcher = open_searcher(settings, pf.store)
+    assert searcher.params.passage_depth == 0
+    searcher._embedder, searcher._embedder_tried = HashEmbedder(), True
+    searcher.refresh(progress=False)
+    papers = pf.store.get_papers([r.id for r in load_records()])
+    own = {text_key(paper_text(p.title, p.abstract)) for p in papers}
+    keys = [k for p in papers for k in passage_keys(p.title, p.abstract) if k not in own]
+    assert pf.store.get_embeddings(HashEmbedder.name, keys) == {}
+    assert searcher.search(SearchRequest(q="protein structure", mode="dense")).hits
+    searcher.close()
+    assert open_searcher(pf.settings, pf.store).params.passage_depth > 0  # on by default

@@ -55,7 +55,10 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
 
     if device:
         settings = settings.model_copy(update={"embed_device": device})
+    from paperfeed.search.engine import EngineParams
+
     searcher_cls = HybridSearcher
+    params = EngineParams() if settings.passages else EngineParams(passage_depth=0)
     if store.url.startswith("postgresql"):  # server mode: both indexes live in the shared database
         from paperfeed.search.postgres import PostgresSearcher, postgres_backends
 
@@ -64,5 +67,6 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
     else:
         backends = embedded_backends(settings)
     if settings.embedder == "none":
-        return searcher_cls(store, backends, None, embedder_off_reason="semantic search is off (embedder=none)")
-    return searcher_cls(store, backends, _embedder_loader(settings))
+        return searcher_cls(store, backends, None, params=params,
+                            embedder_off_reason="semantic search is off (embedder=none)")
+    return searcher_cls(store, backends, _embedder_loader(settings), params=params)

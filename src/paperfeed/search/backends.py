@@ -94,6 +94,10 @@ class VectorIndex(Protocol):
 
     def count(self) -> int: ...
 
+    def is_empty(self) -> bool:
+        """Whether no vector is stored (asked on every dense query: must be cheap, unlike an exact count)."""
+        ...
+
     def close(self) -> None: ...
 
 

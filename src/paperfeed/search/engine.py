@@ -79,7 +79,7 @@ class HybridSearcher:
         if embedder is None:
             return self._off_reason or "semantic search is off"
         vectors = self.backends.vectors
-        if vectors.count() == 0 or vectors.embedder_name() != getattr(embedder, "name", None):
+        if vectors.is_empty() or vectors.embedder_name() != getattr(embedder, "name", None):
             return "the semantic index is not built yet (run `paperfeed index`)"
         return None
 
@@ -249,7 +249,8 @@ class HybridSearcher:
     def refresh(self, progress: bool = True) -> int:
         from paperfeed.search.refresh import refresh_indexes
 
-        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress)
+        passages = self.params.passage_depth > 0  # nothing would read them otherwise
+        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress, passages=passages)
 
     def close(self) -> None:
         self.backends.close()

@@ -61,14 +61,17 @@ def refresh_lexical(store: Store, backends: Backends, progress: bool = True) -> 
     return done
 
 
-def embed_batch(store: Store, embedder: object, papers: list[Paper]) -> np.ndarray:
+def embed_batch(store: Store, embedder: object, papers: list[Paper], passages: bool = True) -> np.ndarray:
     """Vectors for `papers` in order, through the store's embedding cache (only new texts are computed)."""
     from paperfeed.search.embed import embed_papers
 
-    return np.asarray(embed_papers(store, embedder, papers, progress=False), dtype=np.float32)  # type: ignore[arg-type]
+    vectors = embed_papers(store, embedder, papers, progress=False, passages=passages)  # type: ignore[arg-type]
+    return np.asarray(vectors, dtype=np.float32)
 
 
-def refresh_vectors(store: Store, backends: Backends, embedder: object, progress: bool = True) -> int:
+def refresh_vectors(
+    store: Store, backends: Backends, embedder: object, progress: bool = True, passages: bool = True
+) -> int:
     vectors = backends.vectors
     name, dim = embedder.name, int(embedder.dim)  # type: ignore[attr-defined]
     if vectors.embedder_name() != name or vectors.dim != dim:
@@ -79,7 +82,7 @@ def refresh_vectors(store: Store, backends: Backends, embedder: object, progress
     done = pending = 0
     with _bar(progress, f"embeddings ({name})", top - after) as advance:
         for batch in _batches(store, after, EMBED_BATCH):
-            vectors.upsert([p.id for p in batch], embed_batch(store, embedder, batch))
+            vectors.upsert([p.id for p in batch], embed_batch(store, embedder, batch, passages))
             done += len(batch)
             pending += len(batch)
             if pending >= VECTOR_COMMIT_EVERY:
@@ -91,9 +94,14 @@ def refresh_vectors(store: Store, backends: Backends, embedder: object, progress
     return done
 
 
-def refresh_indexes(store: Store, backends: Backends, embedder: object | None, progress: bool = True) -> int:
-    """Bring both indexes up to date; returns how many papers the keyword index took in."""
+def refresh_indexes(
+    store: Store, backends: Backends, embedder: object | None, progress: bool = True, passages: bool = True
+) -> int:
+    """Bring both indexes up to date; returns how many papers the keyword index took in.
+
+    `passages` also embeds each paper's passages into the cache (the searcher's re-scoring reads them).
+    """
     n = refresh_lexical(store, backends, progress)
     if embedder is not None:
-        refresh_vectors(store, backends, embedder, progress)
+        refresh_vectors(store, backends, embedder, progress, passages)
     return n

@@ -88,6 +88,9 @@ class UsearchIndex:
     def count(self) -> int:
         return len(self._index) if self._index is not None else 0
 
+    def is_empty(self) -> bool:
+        return self.count() == 0
+
     def reset(self, embedder_name: str, dim: int) -> None:
         with self._lock:
             self._index = self._new_index(dim)
