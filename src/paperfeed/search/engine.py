@@ -13,6 +13,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,6 +29,10 @@ from paperfeed.store.base import Store
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
+# Hybrid queries fetch keyword candidates here while the calling thread embeds the query and searches
+# the vectors: the two wait on different things (a server round trip, tantivy and usearch, numpy), all
+# outside the GIL. Shared by every searcher in the process; threads are made only when needed.
+_KEYWORD_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="paperfeed-keyword")
 MAX_DEPTH = 1000  # deepest result a page may reach; deeper paging is not a search use
 
 
@@ -123,6 +128,9 @@ class HybridSearcher:
             fused = _lex_rows(ranked, start=offset + 1)
             return self._results(request, parsed, fused, ranked.total, mode, notice)
 
+        lex_future = None
+        if mode == "hybrid":
+            lex_future = _KEYWORD_POOL.submit(lexical.search, parsed, max(depth, self.params.candidates))
         try:
             dense = self._dense(parsed, max(depth, self.params.candidates), need=depth)
         except Exception as exc:
@@ -140,7 +148,7 @@ class HybridSearcher:
                                          and papers[r[0]].published else 0), reverse=True)
             return self._results(request, parsed, rows[offset:depth], len(rows), mode, notice)
 
-        lex = lexical.search(parsed, limit=max(depth, self.params.candidates))
+        lex = lex_future.result() if lex_future else lexical.search(parsed, limit=max(depth, self.params.candidates))
         merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
         rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
         total = max(len(rows), min(lex.total, MAX_DEPTH))
