@@ -27,7 +27,7 @@ from paperfeed.search.keys import KeyMap
 from paperfeed.search.query import Clause, Filters, ParsedQuery, Phrase, Term, split_words
 from paperfeed.search.text import STOPWORDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _EPOCH = date(1970, 1, 1).toordinal()
 NO_DATE = -(10**6)  # sorts last under "newest first" and falls outside every date range
 
@@ -55,6 +55,7 @@ def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
         b(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(100))
         .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())  # "Schrodinger" finds "Schrödinger", as on PostgreSQL (unaccent)
         .filter(tantivy.Filter.custom_stopword(sorted(STOPWORDS)))
         .filter(tantivy.Filter.stemmer("english"))
         .build()
