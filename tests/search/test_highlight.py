@@ -34,3 +34,11 @@ def test_unicode_spans_are_character_offsets() -> None:
     text = "Café naïveté 日本語"
     _, spans = highlight(text, query_stems(["café", "日本語"]))
     assert [text[a:b] for a, b in spans] == ["Café", "日本語"]
+
+
+def test_accents_fold_when_marking_as_when_matching() -> None:
+    """The index folds accents, so the marks do too: either spelling marks the other."""
+    from paperfeed.search.highlight import highlight, query_stems
+
+    assert highlight("Schrödinger bridges", query_stems(["schrodinger"]))[1] == [(0, 11)]
+    assert highlight("On Godel numbering", query_stems(["Gödel"]))[1] == [(3, 8)]

@@ -7,6 +7,7 @@ marks; keeping the stop words and the word splitter here keeps them in step.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -25,8 +26,11 @@ _stemmer = Stemmer.Stemmer("english")
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Lower-cased Snowball English stem of one word."""
-    return _stemmer.stemWord(word.lower())
+    """Lower-cased, accent-folded Snowball English stem of one word (the index folds accents too)."""
+    word = word.lower()
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return _stemmer.stemWord(word)
 
 
 def content_stems(text: str) -> list[str]:
