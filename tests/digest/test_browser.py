@@ -12,7 +12,9 @@ import pytest
 
 from conftest import link_in, load_corpus, make_settings
 from paperfeed.app import open_paperfeed
+from paperfeed.digest.outbox import MailContext
 from paperfeed.digest.scheduler import run_once, send_pass
+from paperfeed.digest.subscriptions import Subscriptions
 from paperfeed.web.app import create_app
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,7 +32,16 @@ def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink) -> N
     settings = make_settings(tmp_path, sink.url()).model_copy(update={"base_url": base})
     pf = open_paperfeed(settings)
     load_corpus(pf)
-    server = uvicorn.Server(uvicorn.Config(create_app(pf), log_level="warning", lifespan="off"))
+    app = create_app(pf)
+    processed = threading.Event()  # the subscribe answer goes out before its background task runs
+
+    class Signalling(Subscriptions):
+        def process(self, *args, **kwargs) -> None:
+            super().process(*args, **kwargs)
+            processed.set()
+
+    app.state.subscriptions = Signalling(pf.store, MailContext.from_settings(pf.settings))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -44,6 +55,7 @@ def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink) -> N
                 page.wait_for_load_state()
                 assert "confirmation link is on its way" in page.content()
 
+                assert processed.wait(30), "the subscribe request's background task never ran"
                 assert send_pass(pf).sent == 1
                 (confirm,) = sink.messages()
                 page.goto(link_in(confirm, "/subscribe/confirm/"))
