@@ -119,7 +119,8 @@ def test_the_answer_never_reveals_whether_an_address_is_subscribed(dpf, sink, cl
     assert len({(r.status_code, r.text) for r in answers.values()}) == 1
     token = csrf_from(client.get("/").text)
     pages = {client.post("/subscribe", data={"email": e, "csrf_token": token}).text for e in answers}
-    assert len(pages) == 1
+    # Each page carries a fresh, time-stamped CSRF token for its own form: equal apart from that.
+    assert len({page.replace(csrf_from(page), "TOKEN") for page in pages}) == 1
     send_pass(dpf)
     kinds = {(str(m["To"]), m["Subject"]) for m in sink.messages()}
     # The confirmed address is told it is already subscribed; only confirmations go to the others.
