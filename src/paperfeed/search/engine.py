@@ -128,7 +128,7 @@ class HybridSearcher:
             fused = _lex_rows(ranked, start=offset + 1)
             return self._results(request, parsed, fused, ranked.total, mode, notice)
 
-        lex_future = None
+        lex_future = None  # only hybrid reaches the fusion below
         if mode == "hybrid":
             lex_future = _KEYWORD_POOL.submit(lexical.search, parsed, max(depth, self.params.candidates))
         try:
@@ -148,7 +148,8 @@ class HybridSearcher:
                                          and papers[r[0]].published else 0), reverse=True)
             return self._results(request, parsed, rows[offset:depth], len(rows), mode, notice)
 
-        lex = lex_future.result() if lex_future else lexical.search(parsed, limit=max(depth, self.params.candidates))
+        assert lex_future is not None
+        lex = lex_future.result()
         merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
         rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
         total = max(len(rows), min(lex.total, MAX_DEPTH))
@@ -186,14 +187,13 @@ class HybridSearcher:
         existed: `paperfeed index --rebuild` adds them) keeps its own score.
         """
         depth = min(self.params.passage_depth, len(ranked.ids))
-        get_cached = getattr(self.store, "get_embeddings", None)
-        if depth <= 0 or get_cached is None:
+        if depth <= 0:
             return ranked
         from paperfeed.search.embed import passage_keys
 
         head = ranked.ids[:depth]
         keys = {p.id: passage_keys(p.title, p.abstract) for p in self.store.get_papers(head)}
-        cached = get_cached(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
+        cached = self.store.get_embeddings(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
         if not cached:
             return ranked
         scores = list(ranked.scores[:depth])

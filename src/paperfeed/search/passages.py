@@ -3,12 +3,14 @@
 Why: all-MiniLM-L6-v2 reads at most 256 tokens and was trained on 128-token
 inputs, while most abstracts are longer (SciFact: median 317 tokens for
 "Title. Abstract", 72% over 256), so one vector per paper loses the tail of
-the abstract. Embedding title-prefixed windows of whole sentences and pooling
-their vectors keeps every sentence in the paper's vector.
+the abstract. The title and windows of whole sentences get vectors of their
+own (cached beside the paper's), and the searcher re-scores its dense top
+candidates by the best of them; averaging them into the paper's one vector
+was tried and gained nothing (docs/benchmarks.md).
 
 The cut is word based (whitespace words, not model tokens) so it is pure,
 cheap and the same in every runtime; ~1.7 model tokens per word on
-scientific English puts a 70-word window near the model's 128-token regime.
+scientific English puts a 40-word window well inside the model's 128-token regime.
 """
 
 from __future__ import annotations

@@ -126,18 +126,16 @@ class PgLexicalIndex:
         Once per refresh, when it has caught up: an ANALYZE per batch cost ~10 s each
         at a million papers (the statistics target is 1000), 200 times over.
         """
-        if int(seq) >= self.store.max_seq() and int(seq) - self._analyzed_seq() >= ANALYZE_AFTER:
+        seq = int(seq)
+        meta = self.store.get_checkpoint(LEXICAL_META) or {}
+        analyzed = int(meta.get("analyzed", meta.get("seq", 0)))
+        if seq >= self.store.max_seq() and seq - analyzed >= ANALYZE_AFTER:
             with self.store.write_engine.begin() as conn:
                 conn.execute(text("SET LOCAL statement_timeout = 0"))
                 conn.execute(text("ANALYZE papers"))
             self._stats_at = -STATS_TTL_S
-            self.store.set_checkpoint(LEXICAL_META, {"seq": int(seq), "analyzed": int(seq)})
-            return
-        self.store.set_checkpoint(LEXICAL_META, {"seq": int(seq), "analyzed": self._analyzed_seq()})
-
-    def _analyzed_seq(self) -> int:
-        meta = self.store.get_checkpoint(LEXICAL_META) or {}
-        return int(meta.get("analyzed", meta.get("seq", 0)))
+            analyzed = seq
+        self.store.set_checkpoint(LEXICAL_META, {"seq": seq, "analyzed": analyzed})
 
     def indexed_seq(self) -> int:
         meta = self.store.get_checkpoint(LEXICAL_META) or {}
@@ -185,9 +183,8 @@ class PgLexicalIndex:
         stats = self._stats()
         if stats is None or not lexemes:
             return 1.0
-        freqs, floor, n = stats
-        f = min(freqs.get(lx, floor) for lx in lexemes)
-        df = f * n
+        n = stats[2]
+        df = self._freq(lexemes) * n
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def _stats(self) -> tuple[dict[str, float], float, float] | None:
@@ -278,12 +275,15 @@ class PgLexicalIndex:
     def search(self, query: ParsedQuery, limit: int, offset: int = 0, order: str = "relevance") -> Ranked:
         if limit <= 0:
             return Ranked()
-        ranked = self._search(query, limit, offset, order, narrow=True)
+        budget = self.candidate_budget
+        ranked = self._search(query, limit, offset, order, narrow=True, budget=budget)
         if ranked.ids or offset > 0 or order == "date" or not query.has_text:
             return ranked
-        return self._search(query, limit, offset, order, narrow=False)  # only common words, none all together
+        return self._search(query, limit, offset, order, narrow=False, budget=budget)  # only common words
 
-    def _search(self, query: ParsedQuery, limit: int, offset: int, order: str, narrow: bool) -> Ranked:
+    def _search(
+        self, query: ParsedQuery, limit: int, offset: int, order: str, narrow: bool, budget: int | None
+    ) -> Ranked:
         """One keyword query; a query matching more than `candidate_budget` papers scores only the newest.
 
         PostgreSQL must read every matching row to rank it (or to count it): a
@@ -301,7 +301,6 @@ class PgLexicalIndex:
         )
         if not where and self._stats():
             estimate = self._stats()[2]  # type: ignore[index]  # every paper
-        budget = self.candidate_budget
         over = budget is not None and estimate is not None and estimate > budget
         window = None
         if over and not by_date:
@@ -327,7 +326,7 @@ class PgLexicalIndex:
         with self.engine.connect() as conn:
             rows = conn.execute(text(stmt), sql.params).all()
         if window and len(rows) < limit:
-            return self._search_unbounded(query, limit, offset, order, narrow)
+            return self._search(query, limit, offset, order, narrow, budget=None)
         if not rows:
             total = 0
             if offset > 0:  # a page past the end still reports how many matched
@@ -337,14 +336,6 @@ class PgLexicalIndex:
         if over:
             total = max(total, int(estimate))  # type: ignore[arg-type]
         return Ranked(ids=[r[0] for r in rows], scores=[float(r[1]) for r in rows], total=total)
-
-    def _search_unbounded(self, query: ParsedQuery, limit: int, offset: int, order: str, narrow: bool) -> Ranked:
-        budget = self.candidate_budget
-        self.candidate_budget = None
-        try:
-            return self._search(query, limit, offset, order, narrow)
-        finally:
-            self.candidate_budget = budget
 
     def _count(self, cond: str, params: dict[str, Any]) -> int:
         with self.engine.connect() as conn:
