@@ -22,8 +22,6 @@ def paper_dict(paper: Paper) -> dict:
     return data
 
 
-
-
 @papers_app.command("show")
 def show(ctx: typer.Context, paper_id: str, json_: JsonOpt = False) -> None:
     """Show one paper by id (arXiv id without version, DOI or content hash)."""

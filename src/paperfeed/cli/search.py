@@ -42,8 +42,6 @@ def _print_hits(hits: list[Hit], start: int = 1) -> None:
     console.print(table)
 
 
-
-
 @app.command("index")
 def index(
     ctx: typer.Context,

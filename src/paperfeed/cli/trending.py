@@ -23,8 +23,6 @@ WindowOpt = Annotated[str, typer.Option("--window", "-w", help="day, week or mon
 DateOpt = Annotated[str | None, typer.Option("--date", help="The window's last day, YYYY-MM-DD (default today, UTC).")]
 
 
-
-
 def _window(value: str) -> str:
     if value not in WINDOW_DAYS:
         fail(f"--window: '{value}' is not one of {', '.join(WINDOW_DAYS)}", code=2)
