@@ -14,8 +14,8 @@ Query embedding (real MiniLM on the CPU) is included in dense/hybrid latency.
     python benchmarks/search_latency.py query --work-dir /tmp/bench-100k [--queries 1000] [--json]
 
 With ``--database-url postgresql://...`` both steps use server mode instead
-(papers, tsvector/GIN and pgvector HNSW in that database; the work dir then only
-holds nothing of note): the same corpus, vectors and queries as the embedded run.
+(papers, tsvector/GIN and pgvector HNSW all live in that database; the work dir
+stays empty): the same corpus, vectors and queries as the embedded run.
 
 `build` prints ingest/index build times and disk sizes; `query` runs in a fresh
 process so its peak RSS is what a serving process needs.
