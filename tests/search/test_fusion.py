@@ -64,3 +64,18 @@ def test_empty_inputs() -> None:
     assert fuse(([], []), ([], [])) == []
     assert [f.id for f in fuse((["x"], [1.0]), ([], []))] == ["x"]
     assert [f.id for f in fuse(([], []), (["y"], [0.3]))] == ["y"]
+
+
+def test_combine_sums_weighted_zscores_and_floors_missing_documents() -> None:
+    from paperfeed.search.fusion import combine
+
+    lex = {"a": 3.0, "b": 1.0}  # z: a +1, b -1
+    dense = {"a": 0.2, "b": 0.4, "c": 0.9}  # mean 0.5, sd ~0.294: a -1.02, b -0.34, c +1.36
+    out = combine([(lex, 0.5), (dense, 0.5)])
+    assert set(out) == {"a", "b", "c"}
+    zd = normalise([0.2, 0.4, 0.9], "zscore")
+    assert out["a"] == pytest.approx(0.5 * 1 + 0.5 * zd[0])
+    assert out["b"] == pytest.approx(0.5 * -1 + 0.5 * zd[1])
+    assert out["c"] == pytest.approx(0.5 * -1 + 0.5 * zd[2])  # not in lex: lex's lowest z-score
+    assert combine([(lex, 1.0), (dense, 0.0)])["a"] > combine([(lex, 1.0), (dense, 0.0)])["b"]
+    assert combine([]) == {}

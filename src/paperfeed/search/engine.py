@@ -21,7 +21,7 @@ import numpy as np
 from paperfeed.models import Paper
 from paperfeed.search.backends import Backends, Ranked
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest, SearchResults
-from paperfeed.search.fusion import FusionParams, fuse
+from paperfeed.search.fusion import FusionParams, RescoreParams, fuse, two_stage
 from paperfeed.search.highlight import highlight, query_stems
 from paperfeed.search.query import Filters, ParsedQuery, Phrase, Term, parse_query, split_words
 from paperfeed.store.base import Store
@@ -46,6 +46,8 @@ class EngineParams:
     # the embedding cache). SciFact train hybrid nDCG@10: 0.730 at 0 (off), 0.737 at 20, 0.742 at 100; cost
     # on the 2-core box (5k papers, loaded): +5 ms p50 at 20, +20-28 ms at 100, hence 20.
     passage_depth: int = 20
+    # Hybrid only: passages (and the optional re-rank model) re-score the fused head instead; 0 turns it off.
+    rescore: RescoreParams = field(default_factory=RescoreParams)
     similar_author_bonus: float = 0.03  # per shared author (at most two count)
     similar_category_bonus: float = 0.01  # same primary category
 
@@ -54,7 +56,8 @@ class HybridSearcher:
     """`Searcher` over a lexical + vector backend pair."""
 
     def __init__(self, store: Store, backends: Backends, embedder_loader: Callable[[], object | None] | None = None,
-                 params: EngineParams | None = None, embedder_off_reason: str | None = None) -> None:
+                 params: EngineParams | None = None, embedder_off_reason: str | None = None,
+                 rerank_loader: Callable[[], object | None] | None = None) -> None:
         self.store = store
         self.backends = backends
         self.params = params or EngineParams()
@@ -64,6 +67,9 @@ class HybridSearcher:
         self._off_reason = embedder_off_reason
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._rerank_loader = rerank_loader
+        self._reranker: object | None = None
+        self._reranker_tried = rerank_loader is None
 
     # -- embedder ----------------------------------------------------------------
     @property
@@ -77,6 +83,17 @@ class HybridSearcher:
                 log.warning("semantic search unavailable: %s", exc)
                 self._off_reason = f"semantic search unavailable ({exc})"
         return self._embedder
+
+    @property
+    def reranker(self) -> object | None:
+        """The optional second model (`Settings.rerank_model`), loaded on first use; None when off or broken."""
+        if not self._reranker_tried:
+            self._reranker_tried = True
+            try:
+                self._reranker = self._rerank_loader() if self._rerank_loader else None
+            except Exception as exc:
+                log.warning("re-rank model unavailable, ranking without it: %s", exc)
+        return self._reranker
 
     def _dense_unavailable(self) -> str | None:
         """Why dense retrieval cannot run now, or None when it can."""
@@ -131,8 +148,11 @@ class HybridSearcher:
         lex_future = None  # only hybrid reaches the fusion below
         if mode == "hybrid":
             lex_future = _KEYWORD_POOL.submit(lexical.search, parsed, max(depth, self.params.candidates))
+        p = self.params
+        rescore = (mode == "hybrid" and p.rescore.depth > 0 and p.fusion.method == "linear"
+                   and (p.passage_depth > 0 or p.rescore.rerank_weight > 0))
         try:
-            dense = self._dense(parsed, max(depth, self.params.candidates), need=depth)
+            dense = self._dense(parsed, max(depth, self.params.candidates), need=depth, passages=not rescore)
         except Exception as exc:
             log.warning("query embedding failed: %s", exc)
             request_lex = replace(request, mode="lexical")
@@ -150,12 +170,85 @@ class HybridSearcher:
 
         assert lex_future is not None
         lex = lex_future.result()
-        merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
-        rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
+        if rescore:
+            rows = self._fuse_and_rescore(parsed, lex, dense)
+        else:
+            merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
+            rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
         total = max(len(rows), min(lex.total, MAX_DEPTH))
         return self._results(request, parsed, rows[offset:depth], total, mode, notice)
 
-    def _dense(self, parsed: ParsedQuery, limit: int, need: int | None = None) -> Ranked:
+    def _fuse_and_rescore(self, parsed: ParsedQuery, lex: Ranked, dense: Ranked) -> list[tuple]:
+        """Rows of the hybrid ranking: fuse, re-score the head, fuse again (`RescoreParams`).
+
+        Keyword-only candidates get their MiniLM cosine from the vector index, so
+        every candidate is judged by both signals; the head then gets its best
+        passage cosine (and the re-rank model's), which a single 256-token
+        vector per paper misses.
+        """
+        vec = self._embed_query(parsed.semantic_text())
+        lex_scores = dict(zip(lex.ids, lex.scores, strict=True))
+        dense_scores = dict(zip(dense.ids, dense.scores, strict=True))
+        missing = [i for i in lex.ids if i not in dense_scores]
+        if missing:
+            for pid, v in self.backends.vectors.get(missing).items():
+                dense_scores[pid] = float(v @ vec)
+        lex_rank = {d: r for r, d in enumerate(lex.ids, start=1)}
+        den_rank = {d: r for r, d in enumerate(dense.ids, start=1)}
+        big = 1 << 30
+        papers: dict[str, Paper] = {}
+
+        def passages(head: list[str]) -> dict[str, float]:
+            papers.update((q.id, q) for q in self.store.get_papers(head))
+            return self._passage_scores(vec, head, papers) if self.params.passage_depth > 0 else {}
+
+        final, dense_scores = two_stage(
+            lex_scores, dense_scores, self.params.fusion, self.params.rescore, passages,
+            lambda head: self._rerank_scores(parsed, head, papers),
+            tiebreak=lambda d: (min(lex_rank.get(d, big), den_rank.get(d, big)), d),
+        )
+        return [(d, score, lex_rank.get(d), den_rank.get(d), lex_scores.get(d), dense_scores.get(d))
+                for d, score in final]
+
+    def _passage_scores(self, vec: np.ndarray, ids: list[str], papers: dict[str, Paper] | None = None
+                        ) -> dict[str, float]:
+        """Best cached passage cosine of each paper in `ids` (papers with no cached passages are left out)."""
+        from paperfeed.search.embed import passage_keys
+
+        if papers is None:
+            papers = {p.id: p for p in self.store.get_papers(ids)}
+        keys = {pid: passage_keys(papers[pid].title, papers[pid].abstract) for pid in ids if pid in papers}
+        cached = self.store.get_embeddings(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
+        out: dict[str, float] = {}
+        for pid, ks in keys.items():
+            found = [cached[k] for k in ks if k in cached]
+            if found:
+                out[pid] = float(np.max(np.stack(found) @ vec))
+        return out
+
+    def _rerank_scores(self, parsed: ParsedQuery, ids: list[str], papers: dict[str, Paper]) -> dict[str, float]:
+        """The re-rank model's cosine for every paper in `ids`, or {} when it is off or any vector is missing.
+
+        All or nothing: scoring only the papers already embedded would rank a
+        half-embedded corpus by how far the background job has got.
+        """
+        model = self.reranker
+        if model is None or not ids:
+            return {}
+        from paperfeed.search.embed import paper_text, text_key
+
+        keys = {pid: text_key(paper_text(papers[pid].title, papers[pid].abstract)) for pid in ids if pid in papers}
+        cached = self.store.get_embeddings(model.name, list(keys.values()))  # type: ignore[attr-defined]
+        if len(cached) < len(set(keys.values())):
+            return {}
+        try:
+            qvec = model.embed_query(parsed.semantic_text())  # type: ignore[attr-defined]
+        except Exception as exc:
+            log.warning("re-rank model failed on a query, ranking without it: %s", exc)
+            return {}
+        return {pid: float(cached[key] @ qvec) for pid, key in keys.items()}
+
+    def _dense(self, parsed: ParsedQuery, limit: int, need: int | None = None, passages: bool = True) -> Ranked:
         """Nearest papers to the query text that also satisfy its required/forbidden parts.
 
         With constraints, neighbours are fetched, checked and the list widened until `need`
@@ -167,13 +260,13 @@ class HybridSearcher:
         while True:
             ranked = vectors.search(vec, n)
             if not parsed.is_constrained:
-                return self._by_passages(vec, ranked)
+                return self._by_passages(vec, ranked) if passages else ranked
             keep = lexical.filter_ids(ranked.ids, parsed)
             pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores, strict=True) if i in keep]
             if len(pairs) >= need or len(ranked.ids) < n or n >= 20 * limit:
                 pairs = pairs[:limit]
                 ranked = Ranked(ids=[i for i, _ in pairs], scores=[s for _, s in pairs], total=len(pairs))
-                return self._by_passages(vec, ranked)
+                return self._by_passages(vec, ranked) if passages else ranked
             n *= 5  # a narrow filter: look further down the neighbour list
 
     def _by_passages(self, vec: np.ndarray, ranked: Ranked) -> Ranked:
@@ -189,18 +282,14 @@ class HybridSearcher:
         depth = min(self.params.passage_depth, len(ranked.ids))
         if depth <= 0:
             return ranked
-        from paperfeed.search.embed import passage_keys
-
         head = ranked.ids[:depth]
-        keys = {p.id: passage_keys(p.title, p.abstract) for p in self.store.get_papers(head)}
-        cached = self.store.get_embeddings(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
-        if not cached:
+        best = self._passage_scores(vec, head)
+        if not best:
             return ranked
         scores = list(ranked.scores[:depth])
         for i, pid in enumerate(head):
-            found = [cached[k] for k in keys.get(pid, ()) if k in cached]
-            if found:
-                scores[i] = max(scores[i], float(np.max(np.stack(found) @ vec)))
+            if pid in best:
+                scores[i] = max(scores[i], best[pid])
         order = sorted(range(depth), key=lambda i: -scores[i])  # stable: ties keep the index's order
         return Ranked(ids=[head[i] for i in order] + ranked.ids[depth:],
                       scores=[scores[i] for i in order] + ranked.scores[depth:], total=ranked.total)
@@ -258,7 +347,8 @@ class HybridSearcher:
         from paperfeed.search.refresh import refresh_indexes
 
         passages = self.params.passage_depth > 0  # nothing would read them otherwise
-        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress, passages=passages)
+        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress, passages=passages,
+                               rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None)
 
     def close(self) -> None:
         self.backends.close()

@@ -8,6 +8,7 @@ with what weights is chosen on SciFact train qrels only (docs/benchmarks.md, sec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,3 +83,75 @@ def fuse(lexical: tuple[list[str], list[float]], dense: tuple[list[str], list[fl
     big = 1 << 30
     order = sorted(fused, key=lambda d: (-fused[d], min(lex_rank.get(d, big), den_rank.get(d, big)), d))
     return [Fused(d, fused[d], lex_rank.get(d), den_rank.get(d), lex_score.get(d), den_score.get(d)) for d in order]
+
+
+def combine(signals: list[tuple[dict[str, float], float]]) -> dict[str, float]:
+    """Weighted sum of z-scored signals over every document any of them scored.
+
+    Each signal is (doc -> raw score, weight). A document a signal did not
+    score gets that signal's lowest z-score (never above 0), as in `fuse`.
+    Used by the searcher's second stage, where more than two signals meet.
+    """
+    out: dict[str, float] = {}
+    scaled: list[tuple[dict[str, float], float, float]] = []
+    for scores, weight in signals:
+        z = dict(zip(scores, normalise(list(scores.values()), "zscore"), strict=True))
+        scaled.append((z, min([0.0, *z.values()]), weight))
+        out.update(dict.fromkeys(z, 0.0))
+    for doc in out:
+        out[doc] = sum(weight * z.get(doc, floor) for z, floor, weight in scaled)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RescoreParams:
+    """The hybrid's second stage: the head of the fused ranking re-scored, then all fused again.
+
+    Tuned on SciFact train (benchmarks/search_tune_scifact.py): the first stage's top `depth` get
+    MiniLM's best-passage cosine (and the re-rank model's cosine when one is configured); the final
+    score is a weighted sum of z-scored keyword, MiniLM and re-rank scores over every candidate.
+    """
+
+    depth: int = 30
+    lexical_weight: float = 0.4
+    dense_weight: float = 0.6
+    rerank_weight: float = 0.0
+
+    @classmethod
+    def with_rerank(cls) -> RescoreParams:
+        return cls(lexical_weight=0.3, dense_weight=0.5, rerank_weight=0.4)
+
+
+def two_stage(
+    lexical: dict[str, float],
+    dense: dict[str, float],
+    first: FusionParams,
+    params: RescoreParams,
+    passages: Callable[[list[str]], dict[str, float]],
+    rerank: Callable[[list[str]], dict[str, float]],
+    tiebreak: Callable[[str], tuple] = lambda d: (d,),
+) -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """The hybrid ranking: fuse, re-score the head, fuse again. Returns (id, score) best first, and the
+    dense scores with the head's best-passage cosines in.
+
+    `lexical` and `dense` score the candidates (dense should cover every
+    candidate: the engine looks up keyword-only ones in the vector index).
+    `passages(head)` gives the best passage cosine of head papers; `rerank(head)`
+    the re-rank model's cosine, or {} to leave that signal out. Both may
+    return more than the head; only the head's entries are used, so a tuning
+    script can compute them for every candidate once.
+    """
+    fused = combine([(lexical, first.lexical_weight), (dense, first.dense_weight)])
+    head = sorted(fused, key=lambda d: (-fused[d], *tiebreak(d)))[: params.depth]
+    dense = dict(dense)
+    best = passages(head)
+    for doc in head:
+        if doc in best:
+            dense[doc] = max(dense.get(doc, best[doc]), best[doc])
+    signals = [(lexical, params.lexical_weight), (dense, params.dense_weight)]
+    if params.rerank_weight > 0:
+        second = rerank(head)
+        if second:
+            signals.append(({d: second[d] for d in head if d in second}, params.rerank_weight))
+    final = combine(signals)
+    return [(d, final[d]) for d in sorted(final, key=lambda d: (-final[d], *tiebreak(d)))], dense

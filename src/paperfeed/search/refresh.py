@@ -94,14 +94,46 @@ def refresh_vectors(
     return done
 
 
+def rerank_checkpoint(name: str) -> str:
+    return f"rerank:{name}"
+
+
+def refresh_rerank(store: Store, embedder: object, progress: bool = True) -> int:
+    """Cache the re-rank model's vector of every paper added or changed since its checkpoint.
+
+    No index: the searcher reads these vectors for the few papers it re-scores.
+    The checkpoint (last seq embedded) lives in the store beside the cache, so
+    turning the model on later, or an interrupted run, resumes where it stopped.
+    """
+    from paperfeed.search.embed import embed_papers
+
+    name = embedder.name  # type: ignore[attr-defined]
+    after, top = int(store.get_checkpoint(rerank_checkpoint(name)) or 0), store.max_seq()
+    if top <= after:
+        return 0
+    done = 0
+    with _bar(progress, f"embeddings ({name})", top - after) as advance:
+        for batch in _batches(store, after, EMBED_BATCH):
+            embed_papers(store, embedder, batch, progress=False, passages=False)  # type: ignore[arg-type]
+            store.set_checkpoint(rerank_checkpoint(name), batch[-1].seq)
+            done += len(batch)
+            advance(batch[-1].seq - after)
+            after = batch[-1].seq
+    return done
+
+
 def refresh_indexes(
-    store: Store, backends: Backends, embedder: object | None, progress: bool = True, passages: bool = True
+    store: Store, backends: Backends, embedder: object | None, progress: bool = True, passages: bool = True,
+    rerank: object | None = None,
 ) -> int:
     """Bring both indexes up to date; returns how many papers the keyword index took in.
 
-    `passages` also embeds each paper's passages into the cache (the searcher's re-scoring reads them).
+    `passages` also embeds each paper's passages into the cache (the searcher's re-scoring reads them);
+    `rerank` (the optional second model) caches its vector of each paper.
     """
     n = refresh_lexical(store, backends, progress)
     if embedder is not None:
         refresh_vectors(store, backends, embedder, progress, passages)
+    if rerank is not None:
+        refresh_rerank(store, rerank, progress)
     return n
