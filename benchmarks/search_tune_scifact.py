@@ -23,7 +23,7 @@ from paperfeed.app import open_paperfeed
 from paperfeed.config import Settings
 from paperfeed.search import open_searcher
 from paperfeed.search.evaluate import beir_doc_id, mean_metrics, read_qrels, read_queries
-from paperfeed.search.fusion import FusionParams, fuse
+from paperfeed.search.fusion import FusionParams, RescoreParams, fuse, two_stage
 from paperfeed.search.lexical import LexicalParams
 from paperfeed.search.query import parse_query
 
@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=SCIFACT)
     ap.add_argument("--qrels", type=Path, default=SCIFACT / "qrels" / "train.tsv")
     ap.add_argument("--depth", type=int, default=100)
+    ap.add_argument("--second-stage-only", action="store_true", help="only the hybrid's second-stage grid")
     args = ap.parse_args()
     qrels = read_qrels(args.qrels)
     queries = read_queries(args.data / "queries.jsonl")
@@ -44,6 +45,11 @@ def main() -> None:
     pf = open_paperfeed(settings)
     searcher = open_searcher(settings, pf.store)
     searcher.refresh(progress=False)
+    if args.second_stage_only:
+        tune_second_stage(searcher, pf.store, parsed, qrels, args.depth)
+        searcher.close()
+        pf.close()
+        return
     base = searcher.params
     lexical = searcher.backends.lexical
 
@@ -86,8 +92,62 @@ def main() -> None:
         print(f"best fusion settings (hybrid), passage_depth={depth}:")
         for m, p in results[:8]:
             print(f"  nDCG@10 {m['ndcg@10']:.4f}  R@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}  {p}")
+    tune_second_stage(searcher, pf.store, parsed, qrels, args.depth)
     searcher.close()
     pf.close()
+
+
+def tune_second_stage(searcher, store, parsed: dict, qrels: dict, depth: int) -> None:
+    """Grid over the hybrid's second stage (`fusion.two_stage`, the engine's own rule).
+
+    Per query, every candidate's best-passage cosine and (when the work dir has
+    them cached, i.e. it was made with PAPERFEED_RERANK_MODEL=e5-small) its
+    re-rank cosine are computed once; each grid point then re-runs only the
+    pure two-stage function.
+    """
+    from paperfeed.search.embed import load_rerank_embedder, paper_text, text_key
+    from paperfeed.search.embed_e5 import E5_NAME
+
+    e5 = None
+    cases = {}
+    for q, p in parsed.items():
+        lex = searcher.backends.lexical.search(p, depth)
+        vec = searcher._embed_query(p.semantic_text())
+        dense = searcher.backends.vectors.search(vec, depth)
+        dense_scores = dict(zip(dense.ids, dense.scores, strict=True))
+        missing = [i for i in lex.ids if i not in dense_scores]
+        dense_scores.update({i: float(v @ vec) for i, v in searcher.backends.vectors.get(missing).items()})
+        union = list(dense_scores)
+        papers = {x.id: x for x in store.get_papers(union)}
+        passages = searcher._passage_scores(vec, union, papers)
+        keys = {i: text_key(paper_text(x.title, x.abstract)) for i, x in papers.items()}
+        cached = store.get_embeddings(E5_NAME, list(keys.values()))
+        second = {}
+        if len(cached) == len(set(keys.values())):
+            e5 = e5 or load_rerank_embedder("e5-small")
+            qv = e5.embed_query(p.semantic_text())
+            second = {i: float(cached[k] @ qv) for i, k in keys.items()}
+        cases[q] = (dict(zip(lex.ids, lex.scores, strict=True)), dense_scores, passages, second)
+    have_e5 = all(c[3] for c in cases.values())
+    print(f"second stage (head re-scored, all candidates fused again); re-rank vectors cached: {have_e5}")
+    grid = [RescoreParams(depth=d, lexical_weight=w, dense_weight=round(1 - w, 2))
+            for d in (0, 20, 30, 50) for w in (0.3, 0.35, 0.4, 0.45, 0.5)]
+    if have_e5:
+        grid += [RescoreParams(depth=d, lexical_weight=wl, dense_weight=wd, rerank_weight=we)
+                 for d in (20, 30, 50) for wl in (0.25, 0.3, 0.35) for wd in (0.4, 0.45, 0.5)
+                 for we in (0.3, 0.35, 0.4)]
+    results = []
+    for params in grid:
+        runs = {}
+        for q, (lex, dense, passages, second) in cases.items():
+            final, _ = two_stage(lex, dense, FusionParams(), params, lambda h, p=passages: p,
+                                 lambda h, s=second: s)
+            runs[q] = [beir_doc_id(d) for d, _ in final]
+        results.append((mean_metrics(runs, qrels), params))
+    for with_e5 in (False, True):
+        rows = sorted((r for r in results if (r[1].rerank_weight > 0) == with_e5), key=lambda r: -r[0]["ndcg@10"])
+        for m, params in rows[:6]:
+            print(f"  nDCG@10 {m['ndcg@10']:.4f}  R@100 {m['recall@100']:.4f}  MRR@10 {m['mrr@10']:.4f}  {params}")
 
 
 if __name__ == "__main__":

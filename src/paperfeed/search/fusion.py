@@ -110,16 +110,18 @@ class RescoreParams:
     Tuned on SciFact train (benchmarks/search_tune_scifact.py): the first stage's top `depth` get
     MiniLM's best-passage cosine (and the re-rank model's cosine when one is configured); the final
     score is a weighted sum of z-scored keyword, MiniLM and re-rank scores over every candidate.
+    Defaults: hybrid nDCG@10 0.744 (0.737 before this stage); depth 20 reads as many passage vectors
+    per query as the dense re-scoring did. With the re-rank model the grid's best is at depth 30.
     """
 
-    depth: int = 30
+    depth: int = 20
     lexical_weight: float = 0.4
     dense_weight: float = 0.6
     rerank_weight: float = 0.0
 
     @classmethod
     def with_rerank(cls) -> RescoreParams:
-        return cls(lexical_weight=0.3, dense_weight=0.5, rerank_weight=0.4)
+        return cls(depth=30, lexical_weight=0.3, dense_weight=0.5, rerank_weight=0.4)
 
 
 def two_stage(
