@@ -121,7 +121,7 @@ class RescoreParams:
 
     @classmethod
     def with_rerank(cls) -> RescoreParams:
-        return cls(depth=30, lexical_weight=0.3, dense_weight=0.5, rerank_weight=0.4)
+        return cls(depth=30, lexical_weight=0.25, dense_weight=0.45, rerank_weight=0.35)
 
 
 def two_stage(
