@@ -205,6 +205,12 @@ def query(args: argparse.Namespace) -> None:
     pf = open_paperfeed(settings)
     t = time.perf_counter()
     searcher = open_searcher(settings, pf.store)
+    top = pf.store.max_seq()
+    behind = [name for name, index in (("keyword", searcher.backends.lexical), ("vector", searcher.backends.vectors))
+              if index.indexed_seq() < top]
+    if behind:  # e.g. a new keyword-index schema reset it on open: timing an empty index measures nothing
+        sys.exit(f"the {' and '.join(behind)} index is behind the store ({top} papers): catch it up first "
+                 "(refresh_lexical / paperfeed index) and run again")
     base = load_base(args.arxiv)
     queries = make_queries(base, args.queries)
     del base
@@ -220,16 +226,17 @@ def query(args: argparse.Namespace) -> None:
     modes = [m for m in ("lexical", "dense", "hybrid") if m in args.modes]
     notices = set()
     for mode in modes:
-        lat = []
+        lat, hits = [], 0
         for q in queries:
             searcher._query_vectors.clear()  # every query pays for its own embedding, as a fresh one would
             t = time.perf_counter()
             res = searcher.search(SearchRequest(q=q, mode=mode, page_size=20))
             lat.append((time.perf_counter() - t) * 1000)
+            hits += len(res.hits)
             if res.notice:
                 notices.add(res.notice)
         out[mode] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                     "mean_ms": round(statistics.fmean(lat), 2)}
+                     "mean_ms": round(statistics.fmean(lat), 2), "hits_per_query": round(hits / len(queries), 1)}
     embedder = getattr(searcher, "embedder", None)
     if embedder is not None and {"dense", "hybrid"} & set(modes):
         lat = []  # the query-embedding share of dense/hybrid latency, for the breakdown
