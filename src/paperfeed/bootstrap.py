@@ -86,7 +86,7 @@ def refresh_index(pf: Paperfeed, say: Callable[[str], None] = print) -> None:
     with a progress bar on a terminal.
     """
     try:
-        n = pf.search.refresh(progress=sys.stderr.isatty())
+        n = pf.search.refresh(progress=sys.stderr.isatty(), rerank_budget_s=30.0)  # the scheduler does the rest
     except Exception as exc:
         log.exception("search index refresh failed")
         say(f"search index refresh failed ({exc}); search may be incomplete")

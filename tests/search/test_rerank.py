@@ -120,3 +120,21 @@ def test_unknown_or_missing_rerank_model_never_breaks_search(corpus: Paperfeed) 
         assert res.mode == "hybrid" and res.hits and s.reranker is None
     finally:
         s.close()
+
+
+def test_a_time_budget_stops_after_one_batch_and_the_next_call_resumes(
+    corpus: Paperfeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler gives the slow re-rank model a budget per pass; nothing is skipped or done twice."""
+    from paperfeed.search import refresh
+
+    monkeypatch.setattr(refresh, "RERANK_BATCH", 3)
+    e5, store = CountingE5(), corpus.store
+    assert refresh.refresh_rerank(store, e5, progress=False, budget_s=0.0) == 3
+    first = list(e5.computed)
+    assert len(first) == 3
+    assert refresh.refresh_rerank(store, e5, progress=False, budget_s=0.0) == 3
+    assert refresh.refresh_rerank(store, e5, progress=False) == 1  # no budget: the rest
+    assert refresh.refresh_rerank(store, e5, progress=False) == 0
+    assert len(e5.computed) == len(set(e5.computed)) == 7
+    assert store.get_checkpoint(rerank_checkpoint(E5_NAME)) == store.max_seq()

@@ -93,13 +93,16 @@ def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None,
     return RunReport(report, send_pass(pf, now, mailer))
 
 
+RERANK_BUDGET_S = 60.0  # per pass, for the optional re-rank model's vectors (hours for a big library)
+
+
 def keep_fresh(pf: Any) -> None:
     """Catch the search index and the trending lists up with newly stored papers and signals.
 
     Both are incremental (nothing to do costs milliseconds), so running this
     before each compose pass keeps digests and pages current after any ingest.
     """
-    for name, refresh in (("search index", lambda: pf.search.refresh(progress=False)),
+    for name, refresh in (("search index", lambda: pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)),
                           ("trending", lambda: pf.trending.refresh())):
         try:
             refresh()

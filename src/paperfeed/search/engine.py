@@ -343,12 +343,13 @@ class HybridSearcher:
         rows = _lex_rows(ranked, skip=skip)
         return self._hits(rows[:k], frozenset())
 
-    def refresh(self, progress: bool = True) -> int:
+    def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
         from paperfeed.search.refresh import refresh_indexes
 
         passages = self.params.passage_depth > 0  # nothing would read them otherwise
         return refresh_indexes(self.store, self.backends, self.embedder, progress=progress, passages=passages,
-                               rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None)
+                               rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None,
+                               rerank_budget_s=rerank_budget_s)
 
     def close(self) -> None:
         self.backends.close()

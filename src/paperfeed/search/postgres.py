@@ -627,9 +627,9 @@ class PostgresSearcher(HybridSearcher):
 
     store: PostgresStore
 
-    def refresh(self, progress: bool = True) -> int:
+    def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
         with self.store.advisory_lock("search:refresh"):
-            return super().refresh(progress)
+            return super().refresh(progress, rerank_budget_s)
 
 
 def drop_indexes(store: PostgresStore) -> None:

@@ -9,6 +9,7 @@ the store keys them by content), and a different embedder rebuilds the vectors.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -98,12 +99,17 @@ def rerank_checkpoint(name: str) -> str:
     return f"rerank:{name}"
 
 
-def refresh_rerank(store: Store, embedder: object, progress: bool = True) -> int:
+RERANK_BATCH = 32  # ~10-20 s of e5 work on one core: a time budget is checked this often
+
+
+def refresh_rerank(store: Store, embedder: object, progress: bool = True, budget_s: float | None = None) -> int:
     """Cache the re-rank model's vector of every paper added or changed since its checkpoint.
 
     No index: the searcher reads these vectors for the few papers it re-scores.
     The checkpoint (last seq embedded) lives in the store beside the cache, so
     turning the model on later, or an interrupted run, resumes where it stopped.
+    With `budget_s` it stops after the batch that used the budget up (the
+    scheduler must not spend hours here before composing digests).
     """
     from paperfeed.search.embed import embed_papers
 
@@ -111,20 +117,22 @@ def refresh_rerank(store: Store, embedder: object, progress: bool = True) -> int
     after, top = int(store.get_checkpoint(rerank_checkpoint(name)) or 0), store.max_seq()
     if top <= after:
         return 0
-    done = 0
+    done, start = 0, time.monotonic()
     with _bar(progress, f"embeddings ({name})", top - after) as advance:
-        for batch in _batches(store, after, EMBED_BATCH):
+        for batch in _batches(store, after, RERANK_BATCH):
             embed_papers(store, embedder, batch, progress=False, passages=False)  # type: ignore[arg-type]
             store.set_checkpoint(rerank_checkpoint(name), batch[-1].seq)
             done += len(batch)
             advance(batch[-1].seq - after)
             after = batch[-1].seq
+            if budget_s is not None and time.monotonic() - start >= budget_s:
+                break
     return done
 
 
 def refresh_indexes(
     store: Store, backends: Backends, embedder: object | None, progress: bool = True, passages: bool = True,
-    rerank: object | None = None,
+    rerank: object | None = None, rerank_budget_s: float | None = None,
 ) -> int:
     """Bring both indexes up to date; returns how many papers the keyword index took in.
 
@@ -135,5 +143,5 @@ def refresh_indexes(
     if embedder is not None:
         refresh_vectors(store, backends, embedder, progress, passages)
     if rerank is not None:
-        refresh_rerank(store, rerank, progress)
+        refresh_rerank(store, rerank, progress, rerank_budget_s)
     return n
