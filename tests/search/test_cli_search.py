@@ -71,5 +71,6 @@ def test_eval_beir_on_a_tiny_dataset(tmp_path: Path, cli) -> None:
     out = json.loads(res.stdout)
     assert out["lexical"] == {"ndcg@10": 1.0, "recall@100": 1.0, "mrr@10": 1.0}
     assert out["n_queries"] == 2
+    assert out["rerank_model"] is None  # off unless PAPERFEED_RERANK_MODEL names one
     res = cli("eval", "beir", str(tmp_path / "nowhere"), "--qrels", str(qrels))
     assert res.exit_code == 2 and "corpus.jsonl" in res.output

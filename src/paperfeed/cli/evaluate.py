@@ -88,6 +88,8 @@ def beir(
         results["n_queries"] = sum(1 for q in judged if q in queries)
         results["n_docs"] = n_docs
         results["qrels"] = str(qrels)
+        # Which re-rank model took part (None: off, or configured but not loadable: the log says why).
+        results["rerank_model"] = getattr(getattr(searcher, "reranker", None), "name", None)
         if json_:
             print_json(results)
             return
@@ -99,7 +101,8 @@ def beir(
             else:
                 table.add_row(mode, "n/a", "n/a", "n/a")
         console.print(table)
-        console.print(f"{results['n_queries']} queries, {n_docs} documents")
+        console.print(f"{results['n_queries']} queries, {n_docs} documents; "
+                      f"re-rank model: {results['rerank_model'] or 'none'}", highlight=False)
     finally:
         searcher_close = getattr(locals().get("searcher"), "close", None)
         if searcher_close:
