@@ -70,32 +70,24 @@ def fuse(lexical: tuple[list[str], list[float]], dense: tuple[list[str], list[fl
     if params.method == "rrf":
         fused = rrf_scores([lex_ids, den_ids], [params.lexical_weight, params.dense_weight], params.k)
     else:
-        fused = {}
-        floor = 0.0 if params.normalise == "minmax" else None
-        ln = dict(zip(lex_ids, normalise(lex_scores, params.normalise), strict=True))
-        dn = dict(zip(den_ids, normalise(den_scores, params.normalise), strict=True))
-        # A document missing from one list scores that list's lowest value (never above 0, so a
-        # single-hit list, normalised to 1.0, still lifts its hit above the rest).
-        lmin = min([0.0, *ln.values()]) if floor is None else floor
-        dmin = min([0.0, *dn.values()]) if floor is None else floor
-        for doc in lex_rank.keys() | den_rank.keys():
-            fused[doc] = params.lexical_weight * ln.get(doc, lmin) + params.dense_weight * dn.get(doc, dmin)
+        fused = combine([(lex_score, params.lexical_weight), (den_score, params.dense_weight)], params.normalise)
     big = 1 << 30
     order = sorted(fused, key=lambda d: (-fused[d], min(lex_rank.get(d, big), den_rank.get(d, big)), d))
     return [Fused(d, fused[d], lex_rank.get(d), den_rank.get(d), lex_score.get(d), den_score.get(d)) for d in order]
 
 
-def combine(signals: list[tuple[dict[str, float], float]]) -> dict[str, float]:
-    """Weighted sum of z-scored signals over every document any of them scored.
+def combine(signals: list[tuple[dict[str, float], float]], how: str = "zscore") -> dict[str, float]:
+    """Weighted sum of normalised signals over every document any of them scored.
 
     Each signal is (doc -> raw score, weight). A document a signal did not
-    score gets that signal's lowest z-score (never above 0), as in `fuse`.
-    Used by the searcher's second stage, where more than two signals meet.
+    score gets that signal's lowest normalised value, never above 0 (so a
+    single-hit list, normalised to 1.0, still lifts its hit above the rest).
+    `fuse` uses it for two signals; the searcher's second stage for three.
     """
     out: dict[str, float] = {}
     scaled: list[tuple[dict[str, float], float, float]] = []
     for scores, weight in signals:
-        z = dict(zip(scores, normalise(list(scores.values()), "zscore"), strict=True))
+        z = dict(zip(scores, normalise(list(scores.values()), how), strict=True))
         scaled.append((z, min([0.0, *z.values()]), weight))
         out.update(dict.fromkeys(z, 0.0))
     for doc in out:
