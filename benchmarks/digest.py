@@ -54,9 +54,15 @@ NEGATIVE = ["survey", "benchmark", "medical", "quantum", "dataset"]
 
 
 def _settings(data_dir: Path, smtp_url: str | None = None) -> Settings:
-    return Settings(data_dir=data_dir, embedder="none", smtp_url=smtp_url, mail_rate_per_s=0.0,
-                    base_url="https://papers.example.org", mail_from="paperfeed <digest@papers.example.org>",
-                    secret_key="benchmark-secret")
+    return Settings(
+        data_dir=data_dir,
+        embedder="none",
+        smtp_url=smtp_url,
+        mail_rate_per_s=0.0,
+        base_url="https://papers.example.org",
+        mail_from="paperfeed <digest@papers.example.org>",
+        secret_key="benchmark-secret",
+    )
 
 
 def _records(limit: int) -> list[PaperRecord]:
@@ -67,11 +73,19 @@ def _records(limit: int) -> list[PaperRecord]:
         for line in fh:
             raw = json.loads(line)
             day = raw.get("first_seen_listing_file_date")
-            base.append(PaperRecord(
-                id=raw["id"], title=raw["title"], abstract=raw.get("summary") or "", authors=raw.get("authors") or [],
-                categories=raw.get("categories") or [], announced=date.fromisoformat(day[:10]) if day else None,
-                pdf_url=raw.get("pdf"), abs_url=raw.get("abs"), source="bench",
-            ))
+            base.append(
+                PaperRecord(
+                    id=raw["id"],
+                    title=raw["title"],
+                    abstract=raw.get("summary") or "",
+                    authors=raw.get("authors") or [],
+                    categories=raw.get("categories") or [],
+                    announced=date.fromisoformat(day[:10]) if day else None,
+                    pdf_url=raw.get("pdf"),
+                    abs_url=raw.get("abs"),
+                    source="bench",
+                )
+            )
     out = list(base[:limit])
     copy = 0
     while len(out) < limit:
@@ -79,11 +93,18 @@ def _records(limit: int) -> list[PaperRecord]:
         for rec in base:
             if len(out) >= limit:
                 break
-            out.append(PaperRecord(
-                id=f"{rec.id}-d{copy}", title=f"{rec.title} (revisited)",
-                abstract=". ".join(reversed(rec.abstract.split(". "))), authors=rec.authors,
-                categories=rec.categories, announced=rec.announced, pdf_url=rec.pdf_url, source="bench",
-            ))
+            out.append(
+                PaperRecord(
+                    id=f"{rec.id}-d{copy}",
+                    title=f"{rec.title} (revisited)",
+                    abstract=". ".join(reversed(rec.abstract.split(". "))),
+                    authors=rec.authors,
+                    categories=rec.categories,
+                    announced=rec.announced,
+                    pdf_url=rec.pdf_url,
+                    source="bench",
+                )
+            )
     return out
 
 
@@ -107,8 +128,9 @@ def build_corpus(base: Path, papers: int) -> None:
 
 def add_subscribers(pf, n: int, rng: random.Random, last_day: date) -> None:
     recent = [p.id for p in pf.store.list_papers(_query(last_day - timedelta(days=20), last_day, 400))]
-    authors = sorted({a for p in pf.store.list_papers(_query(last_day - timedelta(days=3), last_day, 300))
-                      for a in p.authors[:2]})
+    authors = sorted(
+        {a for p in pf.store.list_papers(_query(last_day - timedelta(days=3), last_day, 300)) for a in p.authors[:2]}
+    )
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for i in range(n):
         topics: dict[str, list[str]] = {"queries": rng.sample(QUERIES, rng.randint(1, 3))}
@@ -121,8 +143,14 @@ def add_subscribers(pf, n: int, rng: random.Random, last_day: date) -> None:
         if rng.random() < 0.2:
             topics["exclude"] = rng.sample(NEGATIVE, 1)
         sub = pf.store.create_subscriber(f"reader{i}@example.org", now)
-        pf.store.update_subscriber(sub.id, status="confirmed", confirmed_at=now, topics=topics,
-                                   max_papers=rng.choice([5, 10, 15]), include_trending=rng.random() < 0.7)
+        pf.store.update_subscriber(
+            sub.id,
+            status="confirmed",
+            confirmed_at=now,
+            topics=topics,
+            max_papers=rng.choice([5, 10, 15]),
+            include_trending=rng.random() < 0.7,
+        )
 
 
 def _query(since: date, until: date, limit: int):
@@ -131,14 +159,16 @@ def _query(since: date, until: date, limit: int):
     return PaperQuery(since=since, until=until, limit=limit)
 
 
-def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path, Path],
-            connections: int, processes: int) -> dict[str, float]:
+def one_run(
+    base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path, Path], connections: int, processes: int
+) -> dict[str, float]:
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     port = free_port()
     cert, key = tls
-    url = (f"smtp+starttls://{USER}:{quote(PASSWORD)}@127.0.0.1:{port}?cafile={quote(str(cert))}"
-           f"&connections={connections}")
+    url = (
+        f"smtp+starttls://{USER}:{quote(PASSWORD)}@127.0.0.1:{port}?cafile={quote(str(cert))}&connections={connections}"
+    )
     settings = _settings(work, url)
     pf = open_paperfeed(settings)
     last = pf.store.list_papers(_query(None, None, 1))[0].published  # type: ignore[arg-type]
@@ -150,9 +180,21 @@ def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path
     trending.list(window="day", day=last, limit=1)  # materialise the day's list outside the timing
 
     sink = subprocess.Popen(
-        [sys.executable, str(REPO / "tests/digest/smtp_sink.py"), str(work / "sink"), "--cert", str(cert),
-         "--key", str(key), "--port", str(port), "--count-only"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(REPO / "tests/digest/smtp_sink.py"),
+            str(work / "sink"),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--port",
+            str(port),
+            "--count-only",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert sink.stdout.readline().startswith("READY")
     load_before = os.getloadavg()[0]
@@ -169,16 +211,36 @@ def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path
         total_s = compose_s + send_s
     else:  # `paperfeed digest run --shard i/N` in N processes, as a deployment would run it
         env = os.environ | {
-            "PAPERFEED_DATA_DIR": str(work), "PAPERFEED_SMTP_URL": url, "PAPERFEED_MAIL_RATE_PER_S": "0",
-            "PAPERFEED_SECRET_KEY": settings.secret_key, "PAPERFEED_EMBEDDER": "none",
-            "PAPERFEED_BASE_URL": settings.base_url, "PAPERFEED_MAIL_FROM": settings.mail_from,
+            "PAPERFEED_DATA_DIR": str(work),
+            "PAPERFEED_SMTP_URL": url,
+            "PAPERFEED_MAIL_RATE_PER_S": "0",
+            "PAPERFEED_SECRET_KEY": settings.secret_key,
+            "PAPERFEED_EMBEDDER": "none",
+            "PAPERFEED_BASE_URL": settings.base_url,
+            "PAPERFEED_MAIL_FROM": settings.mail_from,
         }
         t0 = time.perf_counter()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        procs = [subprocess.Popen(
-            [sys.executable, "-c", "from paperfeed.cli import main; main()", "digest", "run", "--now", now.isoformat(),
-             "--shard", f"{i}/{processes}", "--json"], env=env, stdout=subprocess.PIPE, text=True)
-            for i in range(processes)]
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from paperfeed.cli import main; main()",
+                    "digest",
+                    "run",
+                    "--now",
+                    now.isoformat(),
+                    "--shard",
+                    f"{i}/{processes}",
+                    "--json",
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(processes)
+        ]
         reports = [json.loads(proc.communicate()[0]) for proc in procs]
         total_s = time.perf_counter() - t0
         compose_s = max(r["compose"]["seconds"] for r in reports)
@@ -195,9 +257,18 @@ def one_run(base: Path, work: Path, subscribers: int, seed: int, tls: tuple[Path
     received = int(tail.split("RECEIVED")[1].split()[0])
     pf.close()
     return {
-        "setup_s": setup_s, "compose_s": compose_s, "send_s": send_s, "total_s": total_s, "compose_cpu": compose_cpu,
-        "send_cpu": send_cpu, "load": (load_before + os.getloadavg()[0]) / 2, "composed": composed,
-        "empty": empty, "sent": sent, "received": received, "connections": connections,
+        "setup_s": setup_s,
+        "compose_s": compose_s,
+        "send_s": send_s,
+        "total_s": total_s,
+        "compose_cpu": compose_cpu,
+        "send_cpu": send_cpu,
+        "load": (load_before + os.getloadavg()[0]) / 2,
+        "composed": composed,
+        "empty": empty,
+        "sent": sent,
+        "received": received,
+        "connections": connections,
     }
 
 
@@ -215,32 +286,52 @@ def main() -> None:
     tls = make_cert(args.data_dir / "tls")
     results = []
     for run in range(args.runs):
-        r = one_run(base, args.data_dir / "run", args.subscribers, seed=run, tls=tls,
-                    connections=args.connections, processes=args.processes)
+        r = one_run(
+            base,
+            args.data_dir / "run",
+            args.subscribers,
+            seed=run,
+            tls=tls,
+            connections=args.connections,
+            processes=args.processes,
+        )
         total = r["total_s"]
-        print(f"run {run + 1}: compose {r['compose_s']:.1f} s ({r['composed'] / r['compose_s']:.0f} digests/s), "
-              f"send {r['send_s']:.1f} s ({r['sent'] / r['send_s']:.0f} digests/s), total {total:.1f} s; "
-              f"composed {r['composed']}, empty {r['empty']}, sent {r['sent']}, server received {r['received']}, "
-              f"SMTP connections {r['connections']} (subscriber setup {r['setup_s']:.1f} s, untimed); CPU of this "
-              f"process: compose {r['compose_cpu']:.1f} s, send {r['send_cpu']:.1f} s; load average {r['load']:.1f}",
-              flush=True)
+        print(
+            f"run {run + 1}: compose {r['compose_s']:.1f} s ({r['composed'] / r['compose_s']:.0f} digests/s), "
+            f"send {r['send_s']:.1f} s ({r['sent'] / r['send_s']:.0f} digests/s), total {total:.1f} s; "
+            f"composed {r['composed']}, empty {r['empty']}, sent {r['sent']}, server received {r['received']}, "
+            f"SMTP connections {r['connections']} (subscriber setup {r['setup_s']:.1f} s, untimed); CPU of this "
+            f"process: compose {r['compose_cpu']:.1f} s, send {r['send_cpu']:.1f} s; load average {r['load']:.1f}",
+            flush=True,
+        )
         results.append(r)
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
     total = med["total_s"]
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     print()
     print(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite store")
-    print(f"command: python benchmarks/digest.py --papers {args.papers} --subscribers {args.subscribers} "
-          f"--runs {args.runs} --processes {args.processes} --connections {args.connections}")
+    print(
+        f"command: python benchmarks/digest.py --papers {args.papers} --subscribers {args.subscribers} "
+        f"--runs {args.runs} --processes {args.processes} --connections {args.connections}"
+    )
     print()
     print("| phase | wall seconds (median) | digests/s | CPU seconds of the paperfeed process |")
     print("|---|---:|---:|---:|")
     compose_rate, send_rate = med["composed"] / med["compose_s"], med["sent"] / med["send_s"]
-    print(f"| compose (search, render, store in outbox) | {med['compose_s']:.1f} | {compose_rate:.0f} "
-          f"| {med['compose_cpu']:.1f} |")
-    print(f"| send (SMTP STARTTLS+AUTH, loopback sink) | {med['send_s']:.1f} | {send_rate:.0f} "
-          f"| {med['send_cpu']:.1f} |")
+    print(
+        f"| compose (search, render, store in outbox) | {med['compose_s']:.1f} | {compose_rate:.0f} "
+        f"| {med['compose_cpu']:.1f} |"
+    )
+    print(
+        f"| send (SMTP STARTTLS+AUTH, loopback sink) | {med['send_s']:.1f} | {send_rate:.0f} | {med['send_cpu']:.1f} |"
+    )
     print(f"| **total** | **{total:.1f}** | {med['sent'] / total:.0f} | {med['compose_cpu'] + med['send_cpu']:.1f} |")
     print(f"\nload average during the timed phases: {med['load']:.1f} on {os.cpu_count()} cores")
     print(f"\ntarget: total <= 120 s -> {'met' if total <= 120 else 'NOT met'}")

@@ -113,8 +113,21 @@ def start_server(data_dir: Path, workers: int, port: int, threads: int | None = 
     env = dict(os.environ, PAPERFEED_EMBEDDER="none", PAPERFEED_DATA_DIR=str(data_dir))
     if threads:
         env["PAPERFEED_WEB_THREADS"] = str(threads)
-    cmd = [sys.executable, "-c", "from paperfeed.cli import main; main()", "--data-dir", str(data_dir),
-           "serve", "--no-prepare", "--workers", str(workers), "--port", str(port), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from paperfeed.cli import main; main()",
+        "--data-dir",
+        str(data_dir),
+        "serve",
+        "--no-prepare",
+        "--workers",
+        str(workers),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     with httpx.Client(timeout=2) as client:
@@ -145,9 +158,23 @@ def wrk(base: str, paths: list[str], clients: int, duration: int) -> dict:
         script = f.name
     try:
         out = subprocess.run(
-            ["wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{duration}s", "--timeout", "10s",
-             "-s", script, base],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                str(min(clients, 2)),
+                "-c",
+                str(clients),
+                "-d",
+                f"{duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     finally:
         os.unlink(script)
@@ -205,14 +232,18 @@ def main() -> None:
             for c in clients:
                 res = wrk(base, paths, c, args.duration)
                 rows.append((name, c, res))
-                say(f"{name:20s} clients={c:3d}  {res['rps']:8.1f} req/s  p50 {res['p50_ms']:7.1f} ms  "
-                    f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}")
+                say(
+                    f"{name:20s} clients={c:3d}  {res['rps']:8.1f} req/s  p50 {res['p50_ms']:7.1f} ms  "
+                    f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}"
+                )
     finally:
         stop_server(proc)
 
     say("")
-    say(f"| endpoint | clients | requests/s | p50 ms | p99 ms | errors |  ({args.papers:,} papers, "
-        f"--workers {args.workers}, threads {args.threads or 'default'}, {args.duration}s each)")
+    say(
+        f"| endpoint | clients | requests/s | p50 ms | p99 ms | errors |  ({args.papers:,} papers, "
+        f"--workers {args.workers}, threads {args.threads or 'default'}, {args.duration}s each)"
+    )
     say("|---|---:|---:|---:|---:|---:|")
     for name, c, res in rows:
         say(f"| {name} | {c} | {res['rps']:.1f} | {res['p50_ms']:.1f} | {res['p99_ms']:.1f} | {res['errors']} |")

@@ -83,14 +83,22 @@ def main() -> None:
     parse_rate = statistics.median(n / dt for n, dt in parse_runs)
     print(f"ingest throughput, median of {args.runs} runs each")
     print(f"{'input':<28}{'papers':>9}{'seconds':>10}{'papers/s':>11}{'peak RSS MB':>13}")
-    print(f"{'parse only (no store)':<28}{parse_runs[0][0]:>9}{statistics.median(d for _, d in parse_runs):>10.2f}"
-          f"{parse_rate:>11.0f}{'-':>13}")
-    print(f"{'half file -> SQLite':<28}{n_half:>9}{med(half_runs, 'seconds'):>10.2f}{half_rate:>11.0f}"
-          f"{med(half_runs, 'rss_mb'):>13.0f}")
-    print(f"{'full file -> SQLite':<28}{n_full:>9}{med(full_runs, 'seconds'):>10.2f}{full_rate:>11.0f}"
-          f"{med(full_runs, 'rss_mb'):>13.0f}")
-    print(f"store cost: full ingest runs at {full_rate / parse_rate:.2f}x the parse-only rate; "
-          f"peak RSS full/half = {med(full_runs, 'rss_mb') / med(half_runs, 'rss_mb'):.2f}")
+    print(
+        f"{'parse only (no store)':<28}{parse_runs[0][0]:>9}{statistics.median(d for _, d in parse_runs):>10.2f}"
+        f"{parse_rate:>11.0f}{'-':>13}"
+    )
+    print(
+        f"{'half file -> SQLite':<28}{n_half:>9}{med(half_runs, 'seconds'):>10.2f}{half_rate:>11.0f}"
+        f"{med(half_runs, 'rss_mb'):>13.0f}"
+    )
+    print(
+        f"{'full file -> SQLite':<28}{n_full:>9}{med(full_runs, 'seconds'):>10.2f}{full_rate:>11.0f}"
+        f"{med(full_runs, 'rss_mb'):>13.0f}"
+    )
+    print(
+        f"store cost: full ingest runs at {full_rate / parse_rate:.2f}x the parse-only rate; "
+        f"peak RSS full/half = {med(full_runs, 'rss_mb') / med(half_runs, 'rss_mb'):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,16 @@ def records(base: list[dict], n: int):
         rep = i // len(base)
         pid = d["id"] if rep == 0 else f"{d['id']}r{rep}"
         day = base_date(d) - timedelta(days=97 * rep)
-        yield PaperRecord(id=pid, title=d.get("title") or "", abstract=d.get("summary") or "",
-                          authors=list(d.get("authors") or []), categories=list(d.get("categories") or []),
-                          submitted=day, announced=day, source="bench")
+        yield PaperRecord(
+            id=pid,
+            title=d.get("title") or "",
+            abstract=d.get("summary") or "",
+            authors=list(d.get("authors") or []),
+            categories=list(d.get("categories") or []),
+            submitted=day,
+            announced=day,
+            source="bench",
+        )
 
 
 def du(path: Path) -> int:
@@ -83,14 +90,17 @@ def postgres_sizes(pf) -> dict[str, float]:
     from sqlalchemy import text
 
     with pf.store.engine.connect() as conn:
+
         def mb(sql: str) -> float:
             return round(int(conn.execute(text(sql)).scalar() or 0) / 1e6, 1)
 
-        return {"papers_table_with_indexes": mb("SELECT pg_total_relation_size('papers')"),
-                "gin_index": mb("SELECT pg_relation_size('ix_papers_search_tsv')"),
-                "vectors_table_with_hnsw": mb("SELECT pg_total_relation_size('paper_vectors')"),
-                "hnsw_index": mb("SELECT coalesce(pg_relation_size(to_regclass('ix_paper_vectors_hnsw')), 0)"),
-                "database": mb("SELECT pg_database_size(current_database())")}
+        return {
+            "papers_table_with_indexes": mb("SELECT pg_total_relation_size('papers')"),
+            "gin_index": mb("SELECT pg_relation_size('ix_papers_search_tsv')"),
+            "vectors_table_with_hnsw": mb("SELECT pg_total_relation_size('paper_vectors')"),
+            "hnsw_index": mb("SELECT coalesce(pg_relation_size(to_regclass('ix_paper_vectors_hnsw')), 0)"),
+            "database": mb("SELECT pg_database_size(current_database())"),
+        }
 
 
 def build(args: argparse.Namespace) -> None:
@@ -138,8 +148,15 @@ def build(args: argparse.Namespace) -> None:
             if v is not None and i < len(base):
                 n_real += 1
             else:
-                src = v if v is not None else (pool[rng.integers(len(pool))] if pool is not None
-                                                else rng.standard_normal(DIM).astype(np.float32))
+                src = (
+                    v
+                    if v is not None
+                    else (
+                        pool[rng.integers(len(pool))]
+                        if pool is not None
+                        else rng.standard_normal(DIM).astype(np.float32)
+                    )
+                )
                 v = src + rng.standard_normal(DIM).astype(np.float32) * (0.02 if pool is not None else 0.0)
                 v = v / np.linalg.norm(v)
                 n_derived += 1
@@ -158,9 +175,11 @@ def build(args: argparse.Namespace) -> None:
         out["disk_mb"] = postgres_sizes(pf)
     else:
         out["disk_mb"] = {
-            "lexical": round(du(idx / "lexical") / 1e6, 1), "vectors": round(du(idx / "vectors") / 1e6, 1),
+            "lexical": round(du(idx / "lexical") / 1e6, 1),
+            "vectors": round(du(idx / "vectors") / 1e6, 1),
             "keys": round(du(idx) / 1e6 - du(idx / "lexical") / 1e6 - du(idx / "vectors") / 1e6, 1),
-            "database": round(sum(p.stat().st_size for p in args.work_dir.glob("paperfeed.db*")) / 1e6, 1)}
+            "database": round(sum(p.stat().st_size for p in args.work_dir.glob("paperfeed.db*")) / 1e6, 1),
+        }
     out["build_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     backends.close()
     pf.close()
@@ -206,17 +225,25 @@ def query(args: argparse.Namespace) -> None:
     t = time.perf_counter()
     searcher = open_searcher(settings, pf.store)
     top = pf.store.max_seq()
-    behind = [name for name, index in (("keyword", searcher.backends.lexical), ("vector", searcher.backends.vectors))
-              if index.indexed_seq() < top]
+    behind = [
+        name
+        for name, index in (("keyword", searcher.backends.lexical), ("vector", searcher.backends.vectors))
+        if index.indexed_seq() < top
+    ]
     if behind:  # e.g. a new keyword-index schema reset it on open: timing an empty index measures nothing
-        sys.exit(f"the {' and '.join(behind)} index is behind the store ({top} papers): catch it up first "
-                 "(refresh_lexical / paperfeed index) and run again")
+        sys.exit(
+            f"the {' and '.join(behind)} index is behind the store ({top} papers): catch it up first "
+            "(refresh_lexical / paperfeed index) and run again"
+        )
     base = load_base(args.arxiv)
     queries = make_queries(base, args.queries)
     del base
     searcher.search(SearchRequest(q="warm up", mode="hybrid"))
-    out: dict[str, object] = {"papers": pf.store.count_papers(), "queries": len(queries),
-                              "open_s": round(time.perf_counter() - t, 2)}
+    out: dict[str, object] = {
+        "papers": pf.store.count_papers(),
+        "queries": len(queries),
+        "open_s": round(time.perf_counter() - t, 2),
+    }
     rnd = random.Random(5)
     n = pf.store.count_papers()
     from paperfeed.store import PaperQuery
@@ -235,8 +262,12 @@ def query(args: argparse.Namespace) -> None:
             hits += len(res.hits)
             if res.notice:
                 notices.add(res.notice)
-        out[mode] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                     "mean_ms": round(statistics.fmean(lat), 2), "hits_per_query": round(hits / len(queries), 1)}
+        out[mode] = {
+            "p50_ms": round(pct(lat, 50), 2),
+            "p99_ms": round(pct(lat, 99), 2),
+            "mean_ms": round(statistics.fmean(lat), 2),
+            "hits_per_query": round(hits / len(queries), 1),
+        }
     embedder = getattr(searcher, "embedder", None)
     if embedder is not None and {"dense", "hybrid"} & set(modes):
         lat = []  # the query-embedding share of dense/hybrid latency, for the breakdown
@@ -244,16 +275,22 @@ def query(args: argparse.Namespace) -> None:
             t = time.perf_counter()
             embedder.embed_query(q)
             lat.append((time.perf_counter() - t) * 1000)
-        out["embed_query"] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                              "mean_ms": round(statistics.fmean(lat), 2)}
+        out["embed_query"] = {
+            "p50_ms": round(pct(lat, 50), 2),
+            "p99_ms": round(pct(lat, 99), 2),
+            "mean_ms": round(statistics.fmean(lat), 2),
+        }
     if "similar" in args.modes:
         lat = []
         for i in range(len(queries)):
             t = time.perf_counter()
             searcher.similar(sample_ids[i % len(sample_ids)], k=10)
             lat.append((time.perf_counter() - t) * 1000)
-        out["similar"] = {"p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                          "mean_ms": round(statistics.fmean(lat), 2)}
+        out["similar"] = {
+            "p50_ms": round(pct(lat, 50), 2),
+            "p99_ms": round(pct(lat, 99), 2),
+            "mean_ms": round(statistics.fmean(lat), 2),
+        }
     out["notices"] = sorted(notices)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     searcher.close()

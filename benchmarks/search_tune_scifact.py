@@ -85,9 +85,15 @@ def main() -> None:
     for depth in sorted(dense_at):
         results = []
         for params in grid:
-            runs = {q: [beir_doc_id(f.id) for f in fuse((lex[q].ids, lex[q].scores),
-                                                         (dense_at[depth][q].ids, dense_at[depth][q].scores),
-                                                         params)] for q in parsed}
+            runs = {
+                q: [
+                    beir_doc_id(f.id)
+                    for f in fuse(
+                        (lex[q].ids, lex[q].scores), (dense_at[depth][q].ids, dense_at[depth][q].scores), params
+                    )
+                ]
+                for q in parsed
+            }
             results.append((mean_metrics(runs, qrels), params))
         results.sort(key=lambda r: -r[0]["ndcg@10"])
         print(f"best fusion settings (hybrid), passage_depth={depth}:")
@@ -124,18 +130,24 @@ def tune_second_stage(searcher, store, parsed: dict, qrels: dict, depth: int) ->
         cases[q] = (dict(zip(lex.ids, lex.scores, strict=True)), dense_scores, passages, second)
     have_e5 = all(c[3] for c in cases.values())
     print(f"second stage (head re-scored, all candidates fused again); re-rank vectors cached: {have_e5}")
-    grid = [RescoreParams(depth=d, lexical_weight=w, dense_weight=round(1 - w, 2))
-            for d in (0, 20, 30, 50) for w in (0.3, 0.35, 0.4, 0.45, 0.5)]
+    grid = [
+        RescoreParams(depth=d, lexical_weight=w, dense_weight=round(1 - w, 2))
+        for d in (0, 20, 30, 50)
+        for w in (0.3, 0.35, 0.4, 0.45, 0.5)
+    ]
     if have_e5:
-        grid += [RescoreParams(depth=d, lexical_weight=wl, dense_weight=wd, rerank_weight=we)
-                 for d in (20, 30, 50) for wl in (0.25, 0.3, 0.35) for wd in (0.4, 0.45, 0.5)
-                 for we in (0.3, 0.35, 0.4)]
+        grid += [
+            RescoreParams(depth=d, lexical_weight=wl, dense_weight=wd, rerank_weight=we)
+            for d in (20, 30, 50)
+            for wl in (0.25, 0.3, 0.35)
+            for wd in (0.4, 0.45, 0.5)
+            for we in (0.3, 0.35, 0.4)
+        ]
     results = []
     for params in grid:
         runs = {}
         for q, (lex, dense, passages, second) in cases.items():
-            final, _ = two_stage(lex, dense, FusionParams(), params, lambda h, p=passages: p,
-                                 lambda h, s=second: s)
+            final, _ = two_stage(lex, dense, FusionParams(), params, lambda h, p=passages: p, lambda h, s=second: s)
             runs[q] = [beir_doc_id(d) for d, _ in final]
         results.append((mean_metrics(runs, qrels), params))
     for with_e5 in (False, True):

@@ -52,8 +52,14 @@ def insert_papers(store, papers: list[tuple[str, date, str]], batch: int = 5000)
     t0 = time.perf_counter()
     for i in range(0, len(papers), batch):
         store.upsert_papers(
-            PaperRecord(id=pid, title=f"Synthetic paper {pid}", abstract="Synthetic abstract for benchmarking.",
-                        categories=[cat], announced=pub, source="bench")
+            PaperRecord(
+                id=pid,
+                title=f"Synthetic paper {pid}",
+                abstract="Synthetic abstract for benchmarking.",
+                categories=[cat],
+                announced=pub,
+                source="bench",
+            )
             for pid, pub, cat in papers[i : i + batch]
         )
     return time.perf_counter() - t0
@@ -98,8 +104,15 @@ def make_signals(papers: list[tuple[str, date, str]], total: int, rng: random.Ra
             network = f"n{rng.randrange(20_000)}"
             if kind == "upvote" and rng.random() < 0.05:
                 network = "n-burst"  # a slice of upvotes from one address range
-            yield Signal(pid, "local", kind, 1.0, _when(pub, rng.random() * max(1, (END - pub).days + 1)),
-                         actor=actor, network=network)
+            yield Signal(
+                pid,
+                "local",
+                kind,
+                1.0,
+                _when(pub, rng.random() * max(1, (END - pub).days + 1)),
+                actor=actor,
+                network=network,
+            )
         made += chunk
 
 
@@ -182,8 +195,18 @@ def main() -> None:
         report = trending.refresh(END)
     rows.append(("refresh, nothing new", ",".join(report.recomputed) or "-", f"{clock.wall * 1000:.1f} ms"))
     ids = [p[0] for p in papers if p[1] == END][:200] or [papers[0][0]]
-    store.add_signals(Signal(rng.choice(ids), "local", "upvote", 1.0, datetime(2026, 7, 31, 23, 0, tzinfo=UTC),
-                             actor=f"late{i}", network=f"m{i}") for i in range(1000))
+    store.add_signals(
+        Signal(
+            rng.choice(ids),
+            "local",
+            "upvote",
+            1.0,
+            datetime(2026, 7, 31, 23, 0, tzinfo=UTC),
+            actor=f"late{i}",
+            network=f"m{i}",
+        )
+        for i in range(1000)
+    )
     with Clock() as clock:
         report = trending.refresh(END)
     rows.append(("refresh, +1,000 signals", ",".join(report.recomputed), str(clock)))
@@ -193,20 +216,28 @@ def main() -> None:
     trending.list("day", END)  # warm the connection pool
     cases = {
         "list page (50), random window, pages 1-3": lambda i: trending.list(
-            windows[i % 3], END, None, 50, 50 * ((i // 3) % 3)),
+            windows[i % 3], END, None, 50, 50 * ((i // 3) % 3)
+        ),
         "list page (50), category filter": lambda i: trending.list(windows[i % 3], END, CATEGORIES[i % 8], 50, 0),
         "list page (20), day window": lambda i: trending.list("day", END, None, 20, 0),
         "explain one paper": lambda i: trending.explain(papers[i % len(papers)][0], windows[i % 3], END),
     }
     for name, fn in cases.items():
         wall, cpu = timed(fn, n)
-        rows.append((name, f"p50 {statistics.median(wall):.2f} ms, p99 {pct(wall, 0.99):.2f} ms",
-                     f"cpu p50 {statistics.median(cpu):.2f} ms"))
+        rows.append(
+            (
+                name,
+                f"p50 {statistics.median(wall):.2f} ms, p99 {pct(wall, 0.99):.2f} ms",
+                f"cpu p50 {statistics.median(cpu):.2f} ms",
+            )
+        )
 
     width = max(len(r[0]) for r in rows)
     load = os.getloadavg()[0]
-    print(f"\ntrending benchmark: {args.papers:,} papers, {store.stats().signals:,} signals, {n:,} requests per case,"
-          f" {os.cpu_count()} CPUs, load average {load:.1f} at the end")
+    print(
+        f"\ntrending benchmark: {args.papers:,} papers, {store.stats().signals:,} signals, {n:,} requests per case,"
+        f" {os.cpu_count()} CPUs, load average {load:.1f} at the end"
+    )
     for a, b, c in rows:
         print(f"{a:<{width}}  {b:>30}  {c:>26}")
     store.close()

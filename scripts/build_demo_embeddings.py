@@ -21,8 +21,11 @@ from paperfeed.sources.files import FileSource
 def main() -> None:
     records = [r for r in FileSource(demo_corpus_path(), "jsonl").read() if hasattr(r, "title")]
     # each paper's one vector and its passages' vectors (the searcher re-scores by the best passage)
-    texts = list(dict.fromkeys(t for r in records for t in (paper_text(r.title, r.abstract),
-                                                            *paper_passages(r.title, r.abstract))))
+    texts = list(
+        dict.fromkeys(
+            t for r in records for t in (paper_text(r.title, r.abstract), *paper_passages(r.title, r.abstract))
+        )
+    )
     embedder = load_embedder()
     vectors = embedder.embed(texts, progress=True)
     out = Path("src/paperfeed/data/demo_embeddings.npz")

@@ -104,7 +104,8 @@ def add_subscribers(pf: Paperfeed, n: int, prefix: str = "reader", pool: list[di
     ids = []
     for i in range(n):
         sub = pf.store.create_subscriber(f"{prefix}{i}@example.org", "2026-11-01T00:00:00+00:00")
-        pf.store.update_subscriber(sub.id, status="confirmed", confirmed_at="2026-11-01T00:00:00+00:00",
-                                   topics=pool[i % len(pool)])
+        pf.store.update_subscriber(
+            sub.id, status="confirmed", confirmed_at="2026-11-01T00:00:00+00:00", topics=pool[i % len(pool)]
+        )
         ids.append(sub.id)
     return ids

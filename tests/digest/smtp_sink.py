@@ -75,8 +75,15 @@ def free_port() -> int:
 
 
 class Handler:
-    def __init__(self, directory: Path, temp_fail: int = 0, reject: set[str] | None = None, dedupe: bool = False,
-                 announce: bool = False, keep: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        temp_fail: int = 0,
+        reject: set[str] | None = None,
+        dedupe: bool = False,
+        announce: bool = False,
+        keep: bool = True,
+    ) -> None:
         self.directory = directory
         self.keep = keep  # False: count only (benchmarks)
         self.temp_fail = temp_fail
@@ -126,8 +133,10 @@ class Handler:
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() and auth_data.password == (
-        PASSWORD.encode()
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == (PASSWORD.encode())
     )
     return AuthResult(success=ok)
 
@@ -142,14 +151,23 @@ class Sink:
         ctx.load_cert_chain(str(cert), str(key))
         self.cert = cert
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, tls_context=ctx, require_starttls=True,
-            authenticator=_authenticator, auth_required=True, auth_require_tls=True, ready_timeout=10,
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=ctx,
+            require_starttls=True,
+            authenticator=_authenticator,
+            auth_required=True,
+            auth_require_tls=True,
+            ready_timeout=10,
         )
 
     def url(self) -> str:
         from urllib.parse import quote
 
-        return f"smtp+starttls://{USER}:{quote(PASSWORD)}@127.0.0.1:{self.port}?cafile={quote(str(self.cert))}&timeout=10"
+        return (
+            f"smtp+starttls://{USER}:{quote(PASSWORD)}@127.0.0.1:{self.port}?cafile={quote(str(self.cert))}&timeout=10"
+        )
 
     def start(self) -> Sink:
         self.controller.start()
@@ -177,8 +195,15 @@ def main() -> None:
     ap.add_argument("--dedupe", action="store_true")
     ap.add_argument("--count-only", action="store_true", help="keep no files, announce nothing (benchmarks)")
     args = ap.parse_args()
-    sink = Sink(args.directory, args.cert, args.key, port=args.port, dedupe=args.dedupe,
-                announce=not args.count_only, keep=not args.count_only).start()
+    sink = Sink(
+        args.directory,
+        args.cert,
+        args.key,
+        port=args.port,
+        dedupe=args.dedupe,
+        announce=not args.count_only,
+        keep=not args.count_only,
+    ).start()
     print(f"READY {sink.port}", flush=True)
     try:
         sys.stdin.read()  # runs until the test closes our stdin

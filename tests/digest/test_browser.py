@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.conftest import CHROMIUM_ARGS
 
 from conftest import link_in, load_corpus, make_settings
 from paperfeed.app import open_paperfeed
@@ -17,14 +18,12 @@ from paperfeed.digest.scheduler import run_once, send_pass
 from paperfeed.digest.subscriptions import Subscriptions
 from paperfeed.web.app import create_app
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 @pytest.mark.browser
-def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    uvicorn = pytest.importorskip("uvicorn")
+def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink, chromium: Path) -> None:
+    import uvicorn
+    from playwright import sync_api as playwright
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # listening before the server thread starts: no waiting for it to come up
@@ -46,7 +45,7 @@ def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink) -> N
     thread.start()
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
                 page.goto(base + "/")

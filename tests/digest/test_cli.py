@@ -12,9 +12,15 @@ from paperfeed.cli import app
 
 def _env(dpf) -> dict[str, str]:
     s = dpf.settings
-    return {"PAPERFEED_DATA_DIR": str(s.data_dir), "PAPERFEED_SMTP_URL": s.smtp_url, "PAPERFEED_MAIL_RATE_PER_S": "0",
-            "PAPERFEED_SECRET_KEY": s.secret_key, "PAPERFEED_EMBEDDER": "none", "PAPERFEED_BASE_URL": s.base_url,
-            "PAPERFEED_MAIL_FROM": s.mail_from}
+    return {
+        "PAPERFEED_DATA_DIR": str(s.data_dir),
+        "PAPERFEED_SMTP_URL": s.smtp_url,
+        "PAPERFEED_MAIL_RATE_PER_S": "0",
+        "PAPERFEED_SECRET_KEY": s.secret_key,
+        "PAPERFEED_EMBEDDER": "none",
+        "PAPERFEED_BASE_URL": s.base_url,
+        "PAPERFEED_MAIL_FROM": s.mail_from,
+    }
 
 
 def test_run_preview_status(dpf, sink, tmp_path) -> None:
@@ -22,8 +28,11 @@ def test_run_preview_status(dpf, sink, tmp_path) -> None:
     runner = CliRunner()
     env = _env(dpf)
     out = tmp_path / "preview.html"
-    r = runner.invoke(app, ["digest", "preview", "reader0@example.org", "--out", str(out), "--now",
-                            "2026-11-03T08:00:00+00:00"], env=env)
+    r = runner.invoke(
+        app,
+        ["digest", "preview", "reader0@example.org", "--out", str(out), "--now", "2026-11-03T08:00:00+00:00"],
+        env=env,
+    )
     assert r.exit_code == 0, r.output
     assert "papers for Tue 3 Nov" in r.output and "<table" in out.read_text()
     r = runner.invoke(app, ["digest", "preview", "nobody@example.org"], env=env)

@@ -22,17 +22,35 @@ def _sub(dpf, topics: dict, **prefs):
 
 
 def _upvote(dpf, ids: list[str]) -> None:
-    dpf.store.add_signals([
-        Signal(paper_id=pid, source="local", kind="upvote", value=1, actor=f"a{j}", network=f"n{j}",
-               observed_at=datetime(2026, 11, 3, 6, j, tzinfo=UTC))
-        for i, pid in enumerate(ids) for j in range(len(ids) - i)
-    ])
+    dpf.store.add_signals(
+        [
+            Signal(
+                paper_id=pid,
+                source="local",
+                kind="upvote",
+                value=1,
+                actor=f"a{j}",
+                network=f"n{j}",
+                observed_at=datetime(2026, 11, 3, 6, j, tzinfo=UTC),
+            )
+            for i, pid in enumerate(ids)
+            for j in range(len(ids) - i)
+        ]
+    )
 
 
 def test_sections_and_one_line_reasons(dpf) -> None:
     _upvote(dpf, ["2611.00030", "2611.00031"])
-    sub = _sub(dpf, {"queries": ["diffusion models"], "authors": ["Grace Hopper"], "categories": ["cs.RO"],
-                     "liked": ["2611.00005"]}, max_papers=9)
+    sub = _sub(
+        dpf,
+        {
+            "queries": ["diffusion models"],
+            "authors": ["Grace Hopper"],
+            "categories": ["cs.RO"],
+            "liked": ["2611.00005"],
+        },
+        max_papers=9,
+    )
     digest = Composer(dpf.store, dpf.search, dpf.trending).compose(sub, DAY, "daily:2026-11-03", set())
     assert [i.reason for i in digest.trending][:2] == ["trending #1 today", "trending #2 today"]
     assert len(digest.trending) == 3 and len(digest) == 9  # a third of the room for trending
@@ -79,9 +97,20 @@ def test_a_digest_identical_to_the_previous_one_is_skipped(dpf) -> None:
     ids = Composer(dpf.store, dpf.search, None).compose(sub, DAY, "daily:2026-11-03", set()).paper_ids
     assert ids
     # A sent digest with exactly these papers whose sent-paper records are gone (e.g. restored from a backup).
-    dpf.store.add_outbox({"subscriber_id": sub.id, "period": "daily:2026-11-02", "kind": "digest", "status": "sent",
-                          "recipient": sub.email, "subject": "s", "message": "m", "paper_ids": ids,
-                          "created_at": "2026-11-02T08:00:00+00:00", "next_attempt_at": "2026-11-02T08:00:00+00:00"})
+    dpf.store.add_outbox(
+        {
+            "subscriber_id": sub.id,
+            "period": "daily:2026-11-02",
+            "kind": "digest",
+            "status": "sent",
+            "recipient": sub.email,
+            "subject": "s",
+            "message": "m",
+            "paper_ids": ids,
+            "created_at": "2026-11-02T08:00:00+00:00",
+            "next_attempt_at": "2026-11-02T08:00:00+00:00",
+        }
+    )
     report = compose_due(dpf.store, dpf.search, None, ctx, NOW)
     assert report.repeated == 1 and report.composed == 0
 
@@ -103,5 +132,8 @@ def test_dst_change_through_the_real_pipeline(dpf) -> None:
         moment += timedelta(minutes=30)
     periods = sorted((r.period, r.created_at) for r in dpf.store.list_outbox(subscriber_id=sub.id))
     assert [p for p, _ in periods] == ["daily:2026-03-07", "daily:2026-03-08", "daily:2026-03-09"]
-    assert [c for _, c in periods] == ["2026-03-07T07:00:00+00:00", "2026-03-08T07:00:00+00:00",
-                                       "2026-03-09T06:00:00+00:00"]
+    assert [c for _, c in periods] == [
+        "2026-03-07T07:00:00+00:00",
+        "2026-03-08T07:00:00+00:00",
+        "2026-03-09T06:00:00+00:00",
+    ]

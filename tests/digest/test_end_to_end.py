@@ -48,18 +48,41 @@ def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:
         assert client.get(manage[email]).status_code == 200
 
     page = client.get(manage["alice@example.org"])
-    r = client.post(manage["alice@example.org"], data={
-        "csrf_token": csrf_from(page.text), "frequency": "daily", "weekday": "0", "send_hour": "7",
-        "timezone": "UTC", "max_papers": "5", "include_trending": "on", "queries": "diffusion models",
-        "categories": "", "authors": "", "exclude": "", "liked": "",
-    })
+    r = client.post(
+        manage["alice@example.org"],
+        data={
+            "csrf_token": csrf_from(page.text),
+            "frequency": "daily",
+            "weekday": "0",
+            "send_hour": "7",
+            "timezone": "UTC",
+            "max_papers": "5",
+            "include_trending": "on",
+            "queries": "diffusion models",
+            "categories": "",
+            "authors": "",
+            "exclude": "",
+            "liked": "",
+        },
+    )
     assert r.status_code == 200 and 'id="saved"' in r.text
     page = client.get(manage["bob@example.org"])
-    r = client.post(manage["bob@example.org"], data={
-        "csrf_token": csrf_from(page.text), "frequency": "daily", "weekday": "0", "send_hour": "7",
-        "timezone": "Europe/Berlin", "max_papers": "4", "queries": "", "categories": "cs.RO",
-        "authors": "Grace Hopper", "exclude": "", "liked": "",
-    })
+    r = client.post(
+        manage["bob@example.org"],
+        data={
+            "csrf_token": csrf_from(page.text),
+            "frequency": "daily",
+            "weekday": "0",
+            "send_hour": "7",
+            "timezone": "Europe/Berlin",
+            "max_papers": "4",
+            "queries": "",
+            "categories": "cs.RO",
+            "authors": "Grace Hopper",
+            "exclude": "",
+            "liked": "",
+        },
+    )
     assert r.status_code == 200 and 'id="saved"' in r.text
 
     before = len(sink.messages())
@@ -67,7 +90,7 @@ def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:
     assert run.compose.composed == 2 and run.send.sent == 2
     digests = _by_recipient(sink.messages()[before:])
     assert set(digests) == {"alice@example.org", "bob@example.org"}  # carol is unconfirmed: nothing
-    for msg, in digests.values():
+    for (msg,) in digests.values():
         assert re.fullmatch(r"paperfeed: \d+ papers? for Tue 3 Nov", msg["Subject"]), msg["Subject"]
         assert re.fullmatch(r"<digest\.[0-9a-f]{24}@paperfeed\.test>", msg["Message-ID"])
         assert msg["List-Id"] == "paperfeed digest <digest.paperfeed.test>"
@@ -98,12 +121,20 @@ def test_subscribe_confirm_digest_unsubscribe(dpf, sink) -> None:
     assert r.status_code == 200 and "Unsubscribed" in r.text
 
     # New papers the next day: bob gets one more digest, alice nothing.
-    dpf.store.upsert_papers([
-        PaperRecord(id=f"2611.9000{i}", title=f"Diffusion models for robot manipulation {i}",
-                    abstract="Denoising diffusion policies for robot manipulation.", authors=["Grace Hopper"],
-                    categories=["cs.RO"], announced=date(2026, 11, 4), source="test")
-        for i in range(3)
-    ])
+    dpf.store.upsert_papers(
+        [
+            PaperRecord(
+                id=f"2611.9000{i}",
+                title=f"Diffusion models for robot manipulation {i}",
+                abstract="Denoising diffusion policies for robot manipulation.",
+                authors=["Grace Hopper"],
+                categories=["cs.RO"],
+                announced=date(2026, 11, 4),
+                source="test",
+            )
+            for i in range(3)
+        ]
+    )
     dpf.search.refresh(progress=False)
     before = len(sink.messages())
     nxt = run_once(dpf, datetime(2026, 11, 4, 8, 0, tzinfo=UTC))

@@ -102,9 +102,21 @@ def test_sigkill_mid_run_of_1000_each_recipient_gets_exactly_one(tmp_path: Path,
     box = tmp_path / "mailbox"
     cert, key = tls
     server = subprocess.Popen(
-        [sys.executable, str(HERE / "smtp_sink.py"), str(box), "--cert", str(cert), "--key", str(key),
-         "--port", str(port), "--dedupe"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(HERE / "smtp_sink.py"),
+            str(box),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--port",
+            str(port),
+            "--dedupe",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout.readline().startswith("READY")
@@ -119,12 +131,23 @@ def test_sigkill_mid_run_of_1000_each_recipient_gets_exactly_one(tmp_path: Path,
         pf.close()
 
         env = os.environ | {
-            "PAPERFEED_DATA_DIR": str(settings.data_dir), "PAPERFEED_SMTP_URL": settings.smtp_url,
-            "PAPERFEED_MAIL_RATE_PER_S": "0", "PAPERFEED_SECRET_KEY": SECRET, "PAPERFEED_EMBEDDER": "none",
-            "PAPERFEED_BASE_URL": settings.base_url, "PAPERFEED_MAIL_FROM": settings.mail_from,
+            "PAPERFEED_DATA_DIR": str(settings.data_dir),
+            "PAPERFEED_SMTP_URL": settings.smtp_url,
+            "PAPERFEED_MAIL_RATE_PER_S": "0",
+            "PAPERFEED_SECRET_KEY": SECRET,
+            "PAPERFEED_EMBEDDER": "none",
+            "PAPERFEED_BASE_URL": settings.base_url,
+            "PAPERFEED_MAIL_FROM": settings.mail_from,
         }
-        cmd = [sys.executable, "-c", "from paperfeed.cli import main; main()", "digest", "send", "--now",
-               NOW.isoformat()]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from paperfeed.cli import main; main()",
+            "digest",
+            "send",
+            "--now",
+            NOW.isoformat(),
+        ]
         rng = random.Random(int(os.environ.get("PAPERFEED_TEST_SEED", "20261103")))
         received, kills = 0, 0
         for target in sorted(rng.sample(range(100, 900), 3)):

@@ -17,10 +17,21 @@ from paperfeed.digest.mailer import FileMailer, MailConfigError, MailError, Rate
 def test_url_parsing() -> None:
     cfg = SmtpConfig.from_url("smtp+starttls://us%40er:p%3Ass@mail.example.org:2525?timeout=5&verify=false")
     assert (cfg.scheme, cfg.host, cfg.port, cfg.username, cfg.password, cfg.timeout, cfg.verify) == (
-        "smtp+starttls", "mail.example.org", 2525, "us@er", "p:ss", 5.0, False)
+        "smtp+starttls",
+        "mail.example.org",
+        2525,
+        "us@er",
+        "p:ss",
+        5.0,
+        False,
+    )
     assert SmtpConfig.from_url("smtps://h").port == 465 and SmtpConfig.from_url("smtp+starttls://h").port == 587
-    for bad, word in (("http://h", "scheme"), ("smtp://", "host"), ("smtp://h?color=red", "color"),
-                      ("smtp://h?timeout=soon", "timeout")):
+    for bad, word in (
+        ("http://h", "scheme"),
+        ("smtp://", "host"),
+        ("smtp://h?color=red", "color"),
+        ("smtp://h?timeout=soon", "timeout"),
+    ):
         with pytest.raises(MailConfigError, match=word):
             SmtpConfig.from_url(bad)
 
@@ -32,12 +43,21 @@ def test_implicit_tls_with_auth_and_one_connection_for_many_messages(tmp_path: P
     ctx.load_cert_chain(str(cert), str(key))
     handler = Handler(tmp_path / "box")
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=ctx, authenticator=_authenticator,
-                            auth_required=True, auth_require_tls=False, ready_timeout=10)  # TLS is implicit here
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=ctx,
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        ready_timeout=10,
+    )  # TLS is implicit here
     controller.start()
     try:
-        mailer = SmtpMailer(f"smtps://{USER}:{quote(PASSWORD)}@127.0.0.1:{port}?cafile={quote(str(cert))}",
-                            rate_per_s=0)
+        mailer = SmtpMailer(
+            f"smtps://{USER}:{quote(PASSWORD)}@127.0.0.1:{port}?cafile={quote(str(cert))}", rate_per_s=0
+        )
         for i in range(5):
             send(mailer, "d@example.org", f"r{i}@example.org", f"Subject: {i}\r\n\r\nbody {i}\r\n".encode())
         mailer.close()

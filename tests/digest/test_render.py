@@ -4,45 +4,72 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from email import message_from_string, policy
+from pathlib import Path
 
 import pytest
+from tests.conftest import CHROMIUM_ARGS
 
 from conftest import ARTIFACTS
 from paperfeed.digest.model import Digest, DigestItem
 from paperfeed.digest.render import Links, render_digest, subject_for
 from paperfeed.models import Paper
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 def _paper(i: int, title: str, abstract: str = "An abstract. " * 30) -> Paper:
     return Paper(
-        id=f"2611.{i:05d}", title=title, abstract=abstract, version=1,
+        id=f"2611.{i:05d}",
+        title=title,
+        abstract=abstract,
+        version=1,
         authors=["Ada Lovelace", "Alan Turing", "Grace Hopper", "Claude Shannon", "Emmy Noether"],
-        categories=["cs.CL", "cs.AI"], submitted=date(2026, 11, 3), updated=None, announced=date(2026, 11, 3),
-        abs_url=None, pdf_url=f"https://arxiv.org/pdf/2611.{i:05d}", code_url="https://github.com/" + "x" * 90,
-        project_url=None, doi=None, comment=None, journal_ref=None, content_hash="h",
+        categories=["cs.CL", "cs.AI"],
+        submitted=date(2026, 11, 3),
+        updated=None,
+        announced=date(2026, 11, 3),
+        abs_url=None,
+        pdf_url=f"https://arxiv.org/pdf/2611.{i:05d}",
+        code_url="https://github.com/" + "x" * 90,
+        project_url=None,
+        doi=None,
+        comment=None,
+        journal_ref=None,
+        content_hash="h",
     )
 
 
 def _digest(n: int = 12) -> Digest:
     long_word = "Supercalifragilisticexpialidocious" * 4
-    items = [DigestItem(_paper(i, f"Paper {i}: {long_word} <b>not bold</b> & friends"), f"trending #{i} today")
-             for i in range(1, 4)]
-    mine = [DigestItem(_paper(i, f"A study of diffusion models number {i}"),
-                       "matches your topic 'diffusion models with a very long query string that goes on'")
-            for i in range(4, n + 1)]
+    items = [
+        DigestItem(_paper(i, f"Paper {i}: {long_word} <b>not bold</b> & friends"), f"trending #{i} today")
+        for i in range(1, 4)
+    ]
+    mine = [
+        DigestItem(
+            _paper(i, f"A study of diffusion models number {i}"),
+            "matches your topic 'diffusion models with a very long query string that goes on'",
+        )
+        for i in range(4, n + 1)
+    ]
     return Digest(1, "reader@example.org", "daily:2026-11-03", date(2026, 11, 3), "daily", items, mine)
 
 
-LINKS = Links("https://papers.example.org", "https://papers.example.org/subscribe/manage/" + "t" * 120,
-              "https://papers.example.org/unsubscribe/" + "u" * 120, "mailto:d@example.org?subject=unsubscribe%20u")
+LINKS = Links(
+    "https://papers.example.org",
+    "https://papers.example.org/subscribe/manage/" + "t" * 120,
+    "https://papers.example.org/unsubscribe/" + "u" * 120,
+    "mailto:d@example.org?subject=unsubscribe%20u",
+)
 
 
 def _render(digest: Digest):
-    return render_digest(digest, links=LINKS, sender="paperfeed <d@example.org>", msg_id="<digest.x@example.org>",
-                         when=datetime(2026, 11, 3, 7, tzinfo=UTC), domain="example.org")
+    return render_digest(
+        digest,
+        links=LINKS,
+        sender="paperfeed <d@example.org>",
+        msg_id="<digest.x@example.org>",
+        when=datetime(2026, 11, 3, 7, tzinfo=UTC),
+        domain="example.org",
+    )
 
 
 def test_subject_and_parts() -> None:
@@ -65,12 +92,13 @@ def test_subject_and_parts() -> None:
 
 
 @pytest.mark.browser
-def test_html_fits_360px_in_chromium() -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_html_fits_360px_in_chromium(chromium: Path) -> None:
+    from playwright import sync_api as playwright
+
     html = _render(_digest(12)).html
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 360, "height": 740})
             page.set_content(html, wait_until="load")

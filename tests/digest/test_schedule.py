@@ -81,4 +81,5 @@ def test_paused_pending_and_unsubscribed_are_never_due(change: dict) -> None:
 
 def test_unknown_zone_falls_back_to_utc() -> None:
     assert due_period(Sub(timezone="Mars/Olympus_Mons"), datetime(2026, 11, 3, 7, 0, tzinfo=UTC))[1] == (
-        "daily:2026-11-03")
+        "daily:2026-11-03"
+    )

@@ -134,16 +134,27 @@ def test_nothing_but_confirmation_goes_to_an_unconfirmed_address(dpf, sink) -> N
     ctx = MailContext.from_settings(dpf.settings)
     assert compose_due(dpf.store, dpf.search, None, ctx, NOW).due == 0
     # Even a digest row that got into the outbox somehow is not sent to a pending address.
-    dpf.store.add_outbox({"subscriber_id": sub.id, "period": "daily:2026-11-03", "kind": "digest",
-                          "status": "pending", "recipient": sub.email, "subject": "x", "message": "Subject: x\r\n\r\nx",
-                          "paper_ids": [], "created_at": "2026-11-03T08:00:00+00:00",
-                          "next_attempt_at": "2026-11-03T08:00:00+00:00"})
+    dpf.store.add_outbox(
+        {
+            "subscriber_id": sub.id,
+            "period": "daily:2026-11-03",
+            "kind": "digest",
+            "status": "pending",
+            "recipient": sub.email,
+            "subject": "x",
+            "message": "Subject: x\r\n\r\nx",
+            "paper_ids": [],
+            "created_at": "2026-11-03T08:00:00+00:00",
+            "next_attempt_at": "2026-11-03T08:00:00+00:00",
+        }
+    )
     report = send_pass(dpf, NOW)
     assert (report.sent, report.skipped) == (0, 1) and sink.messages() == []
 
 
-@pytest.mark.parametrize("evil", ["a@example.org\r\nBcc: evil@example.org", "a@example.org\nBcc: x@y.org",
-                                  "a@example.org\rX: y"])
+@pytest.mark.parametrize(
+    "evil", ["a@example.org\r\nBcc: evil@example.org", "a@example.org\nBcc: x@y.org", "a@example.org\rX: y"]
+)
 def test_crlf_in_the_address_is_refused(client, evil: str) -> None:
     r = client.post("/api/v1/subscribe", json={"email": evil})
     assert r.status_code == 400 and r.json()["error"]["param"] == "email"
@@ -162,17 +173,35 @@ def test_crlf_in_topics_is_refused_and_never_reaches_a_header(dpf, sink, client)
     (msg,) = sink.messages()
     assert msg["Bcc"] is None and [str(t) for t in msg.get_all("To")] == ["reader0@example.org"]
     assert set(msg.keys()) == {
-        "X-Envelope-To", "From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Id", "List-Unsubscribe",
-        "List-Unsubscribe-Post", "Auto-Submitted", "Precedence", "Content-Type",
+        "X-Envelope-To",
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "MIME-Version",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Auto-Submitted",
+        "Precedence",
+        "Content-Type",
     }
 
 
 @pytest.mark.parametrize("field", ["subject", "recipient", "sender", "msg_id"])
 def test_build_message_refuses_crlf_in_any_header(field: str) -> None:
-    args = {"sender": "paperfeed <d@example.org>", "recipient": "a@example.org", "subject": "hello",
-            "msg_id": "<x@example.org>"}
-    args[field] = args[field].replace("@", "@\r\nBcc: evil@example.org\r\nX: ", 1) if "@" in args[field] else (
-        args[field] + "\r\nBcc: evil@example.org")
+    args = {
+        "sender": "paperfeed <d@example.org>",
+        "recipient": "a@example.org",
+        "subject": "hello",
+        "msg_id": "<x@example.org>",
+    }
+    args[field] = (
+        args[field].replace("@", "@\r\nBcc: evil@example.org\r\nX: ", 1)
+        if "@" in args[field]
+        else (args[field] + "\r\nBcc: evil@example.org")
+    )
     with pytest.raises(ValueError):
         build_message(text="t", html=None, when=NOW, **args).as_bytes()
 

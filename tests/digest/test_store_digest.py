@@ -12,8 +12,18 @@ LATER = "2026-11-03T09:00:00+00:00"
 
 
 def _row(sid: int, period: str, email: str, papers: list[str]) -> dict:
-    return {"subscriber_id": sid, "period": period, "kind": "digest", "status": "pending", "recipient": email,
-            "subject": "s", "message": "m", "paper_ids": papers, "created_at": T0, "next_attempt_at": T0}
+    return {
+        "subscriber_id": sid,
+        "period": period,
+        "kind": "digest",
+        "status": "pending",
+        "recipient": email,
+        "subject": "s",
+        "message": "m",
+        "paper_ids": papers,
+        "created_at": T0,
+        "next_attempt_at": T0,
+    }
 
 
 def test_subscribers_and_attempts(store_backend) -> None:
@@ -36,8 +46,15 @@ def test_outbox_unique_claims_finish_and_release(store_backend) -> None:
     subs = [store.create_subscriber(f"r{i}@example.org", T0) for i in range(6)]
     ids = [store.add_outbox(_row(s.id, "daily:2026-11-03", s.email, [f"p{s.id}", "shared"])) for s in subs]
     assert all(ids) and store.add_outbox(_row(subs[0].id, "daily:2026-11-03", subs[0].email, [])) is None
-    assert store.add_outbox_many([_row(subs[0].id, "daily:2026-11-03", subs[0].email, []),
-                                  _row(subs[0].id, "daily:2026-11-04", subs[0].email, [])]) == 1
+    assert (
+        store.add_outbox_many(
+            [
+                _row(subs[0].id, "daily:2026-11-03", subs[0].email, []),
+                _row(subs[0].id, "daily:2026-11-04", subs[0].email, []),
+            ]
+        )
+        == 1
+    )
     assert store.outbox_keys("digest", ["daily:2026-11-03"]) == {(s.id, "daily:2026-11-03") for s in subs}
 
     first = store.claim_outbox("w1", T0, T1, 4)

@@ -60,11 +60,19 @@ def load_records(path: Path = TESTDATA / "papers.jsonl") -> list[PaperRecord]:
     records = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         d = json.loads(line)
-        records.append(PaperRecord(
-            id=d["id"], title=d["title"], abstract=d["abstract"], version=1, authors=d["authors"],
-            categories=d["categories"], submitted=date.fromisoformat(d["submitted"]), source="test",
-            origin=f"{path.name}:{n}",
-        ))
+        records.append(
+            PaperRecord(
+                id=d["id"],
+                title=d["title"],
+                abstract=d["abstract"],
+                version=1,
+                authors=d["authors"],
+                categories=d["categories"],
+                submitted=date.fromisoformat(d["submitted"]),
+                source="test",
+                origin=f"{path.name}:{n}",
+            )
+        )
     return records
 
 
@@ -107,7 +115,11 @@ def searcher(search_backends: SearchPair) -> HybridSearcher:
 
 @pytest.fixture
 def lexical_searcher(search_backends: SearchPair) -> HybridSearcher:
-    s = HybridSearcher(search_backends.store, search_backends.backends, None,
-                       embedder_off_reason="semantic search is off (embedder=none)")
+    s = HybridSearcher(
+        search_backends.store,
+        search_backends.backends,
+        None,
+        embedder_off_reason="semantic search is off (embedder=none)",
+    )
     s.refresh(progress=False)
     return s

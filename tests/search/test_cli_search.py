@@ -41,12 +41,15 @@ def test_index_search_similar(cli) -> None:
     assert len(json.loads(res.stdout)) == 3
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (("search", "x", "--since", "soon"), "--since"),
-    (("search", "year:abc"), "query: year"),
-    (("search", "x", "--mode", "psychic"), "--mode"),
-    (("similar", "no-such-paper"), "no paper with id"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (("search", "x", "--since", "soon"), "--since"),
+        (("search", "year:abc"), "query: year"),
+        (("search", "x", "--mode", "psychic"), "--mode"),
+        (("similar", "no-such-paper"), "no paper with id"),
+    ],
+)
 def test_bad_input_is_a_clear_error(cli, args: tuple[str, ...], fragment: str) -> None:
     res = cli(*args)
     assert res.exit_code == 2
@@ -57,13 +60,17 @@ def test_bad_input_is_a_clear_error(cli, args: tuple[str, ...], fragment: str) -
 def test_eval_beir_on_a_tiny_dataset(tmp_path: Path, cli) -> None:
     data = tmp_path / "beir"
     data.mkdir()
-    docs = {"d1": ("Graph neural networks", "Message passing over graphs."),
-            "d2": ("Protein folding", "Predicting structure from sequence."),
-            "d3": ("Weather forecasts", "Learned simulators for the atmosphere.")}
-    (data / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n"
-                                               for k, (t, x) in docs.items()))
-    (data / "queries.jsonl").write_text('{"_id": "q1", "text": "protein structure"}\n'
-                                        '{"_id": "q2", "text": "graph message passing"}\n')
+    docs = {
+        "d1": ("Graph neural networks", "Message passing over graphs."),
+        "d2": ("Protein folding", "Predicting structure from sequence."),
+        "d3": ("Weather forecasts", "Learned simulators for the atmosphere."),
+    }
+    (data / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in docs.items())
+    )
+    (data / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "protein structure"}\n{"_id": "q2", "text": "graph message passing"}\n'
+    )
     qrels = data / "test.tsv"
     qrels.write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td1\t1\n")
     res = cli("eval", "beir", str(data), "--qrels", str(qrels), "--modes", "lexical", "--json")

@@ -88,8 +88,9 @@ def test_failing_query_embedding_degrades(searcher: HybridSearcher) -> None:
 def test_pagination_is_consistent(searcher: HybridSearcher) -> None:
     for mode in ("lexical", "hybrid"):
         whole = ids(searcher.search(R(q="language models learning", mode=mode, page_size=9)))
-        pages = [ids(searcher.search(R(q="language models learning", mode=mode, page=p, page_size=3)))
-                 for p in (1, 2, 3)]
+        pages = [
+            ids(searcher.search(R(q="language models learning", mode=mode, page=p, page_size=3))) for p in (1, 2, 3)
+        ]
         assert [i for page in pages for i in page] == whole, mode
         assert len(set(whole)) == len(whole)
     res = searcher.search(R(q="language", mode="lexical", page=2, page_size=3))
@@ -105,13 +106,17 @@ def test_filters_apply_to_every_mode(searcher: HybridSearcher, mode: str) -> Non
     assert all("cs.CV" in p.categories for p in papers(q="models cat:cs.cv"))
     assert all("cs.CV" not in p.categories for p in papers(q="models -cat:cs.CV"))
     assert all(p.published.year == 2025 for p in papers(q="models year:2025"))
-    assert all(date(2024, 6, 1) <= p.published <= date(2024, 9, 30)
-               for p in papers(q="learning", since=date(2024, 6, 1), until=date(2024, 9, 30)))
+    assert all(
+        date(2024, 6, 1) <= p.published <= date(2024, 9, 30)
+        for p in papers(q="learning", since=date(2024, 6, 1), until=date(2024, 9, 30))
+    )
     assert all("Evan Stone" in p.authors for p in papers(q="language", author="Evan Stone"))
     assert all("Evan Stone" in p.authors for p in papers(q='language au:"evan stone"'))
     assert "2412.00024" not in [p.id for p in papers(q="diffusion -robot")]
-    assert all("state of the art" in (p.title + " " + p.abstract).lower().replace("-", " ")
-               for p in papers(q='"state of the art"'))
+    assert all(
+        "state of the art" in (p.title + " " + p.abstract).lower().replace("-", " ")
+        for p in papers(q='"state of the art"')
+    )
 
 
 def test_sort_by_date_and_empty_query(searcher: HybridSearcher) -> None:
@@ -123,11 +128,19 @@ def test_sort_by_date_and_empty_query(searcher: HybridSearcher) -> None:
     assert ids(searcher.search(R(q="cat:cs.CL", page_size=50, mode="dense")))[0] == "2503.00029"
 
 
-@pytest.mark.parametrize("bad,param", [
-    (R(page=0), "page"), (R(page_size=0), "page_size"), (R(page_size=101), "page_size"),
-    (R(page=60, page_size=20), "page"), (R(mode="fuzzy"), "mode"), (R(sort="popular"), "sort"),  # type: ignore[arg-type]
-    (R(since=date(2025, 1, 1), until=date(2024, 1, 1)), "since"), (R(q="year:abc"), "q"),
-])
+@pytest.mark.parametrize(
+    "bad,param",
+    [
+        (R(page=0), "page"),
+        (R(page_size=0), "page_size"),
+        (R(page_size=101), "page_size"),
+        (R(page=60, page_size=20), "page"),
+        (R(mode="fuzzy"), "mode"),
+        (R(sort="popular"), "sort"),  # type: ignore[arg-type]
+        (R(since=date(2025, 1, 1), until=date(2024, 1, 1)), "since"),
+        (R(q="year:abc"), "q"),
+    ],
+)
 def test_bad_requests_name_the_parameter(searcher: HybridSearcher, bad: SearchRequest, param: str) -> None:
     with pytest.raises(QueryError) as err:
         searcher.search(bad)
@@ -171,16 +184,35 @@ def test_similar_without_embedder_uses_keywords(lexical_searcher: HybridSearcher
 def test_refresh_is_incremental_and_sees_updates(searcher: HybridSearcher, search_backends: SearchPair) -> None:
     store = search_backends.store
     assert searcher.refresh(progress=False) == 0
-    store.upsert_papers([PaperRecord(id="2504.00031", title="Zebrafish regeneration atlas",
-                                     abstract="Single-cell maps of fin regrowth.", submitted=date(2025, 4, 1),
-                                     categories=["q-bio.CB"], source="test")])
+    store.upsert_papers(
+        [
+            PaperRecord(
+                id="2504.00031",
+                title="Zebrafish regeneration atlas",
+                abstract="Single-cell maps of fin regrowth.",
+                submitted=date(2025, 4, 1),
+                categories=["q-bio.CB"],
+                source="test",
+            )
+        ]
+    )
     assert searcher.refresh(progress=False) == 1
     assert ids(searcher.search(R(q="zebrafish", mode="lexical"))) == ["2504.00031"]
     assert "2504.00031" in ids(searcher.search(R(q="zebrafish")))
     old = store.get_paper("2401.00001")
-    store.upsert_papers([PaperRecord(id=old.id, title="Axolotl limb renewal", abstract=old.abstract,
-                                     submitted=old.submitted, authors=old.authors, categories=old.categories,
-                                     source="test2")])
+    store.upsert_papers(
+        [
+            PaperRecord(
+                id=old.id,
+                title="Axolotl limb renewal",
+                abstract=old.abstract,
+                submitted=old.submitted,
+                authors=old.authors,
+                categories=old.categories,
+                source="test2",
+            )
+        ]
+    )
     assert searcher.refresh(progress=False) >= 1
     assert "2401.00001" in ids(searcher.search(R(q="axolotl", mode="lexical")))
     assert "2401.00001" not in ids(searcher.search(R(q="ti:synthesis", mode="lexical")))
@@ -267,12 +299,30 @@ def test_vectors_round_trip_exactly_and_upsert_replaces(searcher: HybridSearcher
 def test_accents_fold_on_both_sides(searcher: HybridSearcher, search_backends) -> None:
     """au:Godel finds Gödel and "schrodinger" finds "Schrödinger" (and back), on every backend."""
     store = search_backends.store
-    store.upsert_papers([PaperRecord(
-        id="2501.99999", title="Schrödinger bridges for incompleteness", abstract="A note on Gödel numbering.",
-        authors=["Kurt Gödel", "Erwin Schrödinger"], categories=["math.LO"], submitted=date(2025, 1, 2),
-        source="test", origin="inline",
-    )])
+    store.upsert_papers(
+        [
+            PaperRecord(
+                id="2501.99999",
+                title="Schrödinger bridges for incompleteness",
+                abstract="A note on Gödel numbering.",
+                authors=["Kurt Gödel", "Erwin Schrödinger"],
+                categories=["math.LO"],
+                submitted=date(2025, 1, 2),
+                source="test",
+                origin="inline",
+            )
+        ]
+    )
     searcher.refresh(progress=False)
-    for q in ("au:Godel", "au:gödel", "au:schrodinger", "Schrödinger", "ti:schrödinger", "gödel numbering",
-              "ti:schrodinger", "godel numbering", "schrodinger"):
+    for q in (
+        "au:Godel",
+        "au:gödel",
+        "au:schrodinger",
+        "Schrödinger",
+        "ti:schrödinger",
+        "gödel numbering",
+        "ti:schrodinger",
+        "godel numbering",
+        "schrodinger",
+    ):
         assert ids(searcher.search(R(q=q, mode="lexical")))[:1] == ["2501.99999"], q

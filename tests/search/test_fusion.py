@@ -40,8 +40,11 @@ def test_weights_shift_the_balance() -> None:
 
 
 def test_linear_minmax_by_hand() -> None:
-    out = fuse((["a", "b"], [10.0, 0.0]), (["b", "c"], [0.5, 0.3]),
-               FusionParams(method="linear", lexical_weight=0.5, dense_weight=0.5, normalise="minmax"))
+    out = fuse(
+        (["a", "b"], [10.0, 0.0]),
+        (["b", "c"], [0.5, 0.3]),
+        FusionParams(method="linear", lexical_weight=0.5, dense_weight=0.5, normalise="minmax"),
+    )
     got = {f.id: f.score for f in out}
     assert got == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.0})
     assert [f.id for f in out][:2] == ["a", "b"]  # tie broken by best single rank, then id

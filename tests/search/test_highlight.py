@@ -15,8 +15,9 @@ def test_markup_in_titles_is_escaped() -> None:
     title = "<script>alert('x')</script> Safe & sound"
     html, spans = highlight(title, query_stems(["script", "sound"]))
     assert "<script>" not in html and "</script>" not in html
-    assert html == ("&lt;<mark>script</mark>&gt;alert(&#x27;x&#x27;)&lt;/<mark>script</mark>&gt; "
-                    "Safe &amp; <mark>sound</mark>")
+    assert html == (
+        "&lt;<mark>script</mark>&gt;alert(&#x27;x&#x27;)&lt;/<mark>script</mark>&gt; Safe &amp; <mark>sound</mark>"
+    )
     assert [title[a:b] for a, b in spans] == ["script", "script", "sound"]
 
 

@@ -23,8 +23,10 @@ def seed_papers(path: Path) -> list[PaperRecord]:
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     body = [line for line in lines[2:] if line]
     body[0] = body[0].removeprefix("Subscribe")
-    return [PaperRecord(id=f"seed:{n}", title=t, abstract=a, source="seed")
-            for n, (t, a) in enumerate(zip(body[0::2], body[1::2], strict=True))]
+    return [
+        PaperRecord(id=f"seed:{n}", title=t, abstract=a, source="seed")
+        for n, (t, a) in enumerate(zip(body[0::2], body[1::2], strict=True))
+    ]
 
 
 @pytest.mark.shared

@@ -23,8 +23,12 @@ from .conftest import HashEmbedder
 
 def test_sentences_split_at_ends_not_at_abbreviations_or_decimals() -> None:
     text = "We study X.  It works well! Gains of 3.5 points (e.g. on Y) hold. 2 more: done? yes."
-    assert split_sentences(text) == ["We study X.", "It works well!", "Gains of 3.5 points (e.g. on Y) hold.",
-                                     "2 more: done? yes."]
+    assert split_sentences(text) == [
+        "We study X.",
+        "It works well!",
+        "Gains of 3.5 points (e.g. on Y) hold.",
+        "2 more: done? yes.",
+    ]
     assert split_sentences("  ") == [] and split_sentences("no end at all") == ["no end at all"]
 
 
@@ -35,8 +39,11 @@ def test_windows_pack_whole_sentences_under_the_word_budget() -> None:
     # a sentence longer than the window is cut into word chunks
     assert abstract_windows("a b c d e f g.", 3) == ["a b c", "d e f", "g."]
     # overlap repeats the last sentence when the next one still fits, never a window of old sentences alone
-    assert abstract_windows(text, 6, overlap=1) == ["One two three.", "Four five six seven. Eight nine.",
-                                                    "Eight nine. Ten."]
+    assert abstract_windows(text, 6, overlap=1) == [
+        "One two three.",
+        "Four five six seven. Eight nine.",
+        "Eight nine. Ten.",
+    ]
 
 
 @given(st.text(alphabet=st.sampled_from("ab. !?\n"), max_size=300), st.integers(1, 50))
@@ -48,14 +55,23 @@ def test_windows_keep_every_word_once_and_respect_the_budget(text: str, max_word
 
 def test_paper_passages_are_the_title_then_the_windows() -> None:
     assert paper_passages(" A  title ", "First sentence here. Second one.", max_words=3) == [
-        "A title", "First sentence here.", "Second one."]
+        "A title",
+        "First sentence here.",
+        "Second one.",
+    ]
     assert paper_passages("", "") == []
     assert paper_passages("Only a title", "") == ["Only a title"]
 
 
 def _record(i: int, title: str, abstract: str) -> PaperRecord:
-    return PaperRecord(id=f"2502.{i:05d}", title=title, abstract=abstract, categories=["cs.LG"],
-                       submitted=date(2025, 2, 1), source="test")
+    return PaperRecord(
+        id=f"2502.{i:05d}",
+        title=title,
+        abstract=abstract,
+        categories=["cs.LG"],
+        submitted=date(2025, 2, 1),
+        source="test",
+    )
 
 
 class CountingHash(HashEmbedder):
@@ -87,18 +103,24 @@ def test_embed_papers_caches_passage_vectors_once(pf: Paperfeed) -> None:
     assert emb.computed == [paper_text(p.title, "Brand new text.")]
 
 
-FILLER = ("Bees forage across meadows in spring. Rivers carry sediment to the delta. Markets price "
-          "risk through options. Volcanoes release ash into the stratosphere. ")
+FILLER = (
+    "Bees forage across meadows in spring. Rivers carry sediment to the delta. Markets price "
+    "risk through options. Volcanoes release ash into the stratosphere. "
+)
 
 
 @pytest.fixture
 def corpus(pf: Paperfeed) -> Paperfeed:
     """Paper 1 says exactly what the query asks, once, among much unrelated text; paper 2 is half on topic."""
-    pf.store.upsert_papers([
-        _record(1, "Assorted observations", FILLER * 5 + "Sparse attention kernels speed up transformer inference."),
-        _record(2, "Field notes", "Dense attention for transformer inference. " + FILLER),
-        *[_record(10 + i, f"Unrelated note {i}", FILLER) for i in range(5)],
-    ])
+    pf.store.upsert_papers(
+        [
+            _record(
+                1, "Assorted observations", FILLER * 5 + "Sparse attention kernels speed up transformer inference."
+            ),
+            _record(2, "Field notes", "Dense attention for transformer inference. " + FILLER),
+            *[_record(10 + i, f"Unrelated note {i}", FILLER) for i in range(5)],
+        ]
+    )
     return pf
 
 
@@ -138,8 +160,10 @@ def _dense_ids_from_index_only(pf: Paperfeed) -> list[str]:
     backends = embedded_backends(pf.settings)
     s = HybridSearcher(pf.store, backends, embedder_loader=HashEmbedder, params=EngineParams(passage_depth=0))
     try:
-        return [h.paper.id for h in s.search(SearchRequest(q="sparse attention kernels transformer inference",
-                                                           mode="dense")).hits]
+        return [
+            h.paper.id
+            for h in s.search(SearchRequest(q="sparse attention kernels transformer inference", mode="dense")).hits
+        ]
     finally:
         s.close()
 

@@ -18,8 +18,13 @@ def test_free_words_are_ranked_terms() -> None:
 
 def test_phrase_exclusion_and_fields() -> None:
     q = parse_query('"exact phrase" -foo -"bad idea" +must au:"Geoffrey Hinton" ti:gpt-4 abs:attention')
-    assert q.must == [Phrase(("exact", "phrase")), Term("must"), Phrase(("Geoffrey", "Hinton"), "author"),
-                      Phrase(("gpt", "4"), "title"), Term("attention", "abstract")]
+    assert q.must == [
+        Phrase(("exact", "phrase")),
+        Term("must"),
+        Phrase(("Geoffrey", "Hinton"), "author"),
+        Phrase(("gpt", "4"), "title"),
+        Term("attention", "abstract"),
+    ]
     assert q.must_not == [Term("foo"), Phrase(("bad", "idea"))]
 
 
@@ -44,16 +49,19 @@ def test_year_covers_whole_year_and_open_ranges() -> None:
     assert parse_query("date:..2024-02").filters.until == date(2024, 2, 29)
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("year:20x4", "is not a year"),
-    ("since:2024-13", "is not a date"),
-    ("since:yesterday", "is not a date"),
-    ("cat:<script>", "is not a category"),
-    ("year:2025 until:2024", "date range is empty"),
-    ("-year:2024", "cannot be negated"),
-    ("x" * 5000, "too long"),
-    ("a " * 300, "too many words"),
-])
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("year:20x4", "is not a year"),
+        ("since:2024-13", "is not a date"),
+        ("since:yesterday", "is not a date"),
+        ("cat:<script>", "is not a category"),
+        ("year:2025 until:2024", "date range is empty"),
+        ("-year:2024", "cannot be negated"),
+        ("x" * 5000, "too long"),
+        ("a " * 300, "too many words"),
+    ],
+)
 def test_errors_name_the_parameter(text: str, fragment: str) -> None:
     with pytest.raises(QueryError) as err:
         parse_query(text)
@@ -61,8 +69,27 @@ def test_errors_name_the_parameter(text: str, fragment: str) -> None:
     assert fragment in err.value.message
 
 
-@pytest.mark.parametrize("text", ['"', "NEAR(", "*", ":", "au:", "-", "+", "---", '"""', "((()))", "\x00\x07\x1b[31m",
-                                  "foo:bar", "C++", "state-of-the-art", "日本語 Ελληνικά", "🙂"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        "NEAR(",
+        "*",
+        ":",
+        "au:",
+        "-",
+        "+",
+        "---",
+        '"""',
+        "((()))",
+        "\x00\x07\x1b[31m",
+        "foo:bar",
+        "C++",
+        "state-of-the-art",
+        "日本語 Ελληνικά",
+        "🙂",
+    ],
+)
 def test_odd_inputs_parse(text: str) -> None:
     parse_query(text)  # no exception
 

@@ -18,11 +18,53 @@ from paperfeed.search.lexical import TantivyIndex
 from paperfeed.search.query import ParsedQuery, parse_query
 
 # Pieces users (and attackers) actually type, mixed with arbitrary text.
-PIECES = st.sampled_from([
-    '"', "'", "-", "+", "*", ":", "(", ")", "NEAR(", "OR", "AND", "NOT", "au:", "author:", "ti:", "cat:",
-    "year:", "since:", "until:", "date:", "..", "cs.CL", "2024", "2024-02-30", "\\", "^2", "~1", "{", "}",
-    "[", "]", "<script>", "&amp;", "\x00", "\n", "\t", "\u200b", "\u202e", "ﬁ", "İ", "日本", "🙂", " ",
-])
+PIECES = st.sampled_from(
+    [
+        '"',
+        "'",
+        "-",
+        "+",
+        "*",
+        ":",
+        "(",
+        ")",
+        "NEAR(",
+        "OR",
+        "AND",
+        "NOT",
+        "au:",
+        "author:",
+        "ti:",
+        "cat:",
+        "year:",
+        "since:",
+        "until:",
+        "date:",
+        "..",
+        "cs.CL",
+        "2024",
+        "2024-02-30",
+        "\\",
+        "^2",
+        "~1",
+        "{",
+        "}",
+        "[",
+        "]",
+        "<script>",
+        "&amp;",
+        "\x00",
+        "\n",
+        "\t",
+        "\u200b",
+        "\u202e",
+        "ﬁ",
+        "İ",
+        "日本",
+        "🙂",
+        " ",
+    ]
+)
 QUERIES = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(PIECES, st.text(max_size=8)), max_size=30).map("".join),

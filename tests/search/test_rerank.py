@@ -55,11 +55,15 @@ def corpus(request: pytest.FixtureRequest, pf: Paperfeed) -> Iterator[Corpus]:
         from paperfeed.store import open_store_url
 
         store = open_store_url(request.getfixturevalue("pg_url"))
-    store.upsert_papers([
-        _record(1, "Assorted observations", FILLER * 5 + "Sparse attention kernels speed up transformer inference."),
-        _record(2, "Field notes", "Dense attention for transformer inference. " + FILLER),
-        *[_record(10 + i, f"Unrelated note {i}", FILLER) for i in range(5)],
-    ])
+    store.upsert_papers(
+        [
+            _record(
+                1, "Assorted observations", FILLER * 5 + "Sparse attention kernels speed up transformer inference."
+            ),
+            _record(2, "Field notes", "Dense attention for transformer inference. " + FILLER),
+            *[_record(10 + i, f"Unrelated note {i}", FILLER) for i in range(5)],
+        ]
+    )
     yield Corpus(pf, store)
     if store is not pf.store:
         store.close()
@@ -118,8 +122,9 @@ def test_rerank_scores_are_the_models_cosines_all_or_nothing(corpus: Corpus) -> 
         with_model = s.search(SearchRequest(q=QUERY)).hits
         key = text_key(paper_text(papers["2502.00002"].title, papers["2502.00002"].abstract))
         with corpus.store.write_engine.begin() as conn:  # one paper not embedded yet by the re-rank model
-            conn.execute(text("DELETE FROM embeddings WHERE model = :m AND content_hash = :h"),
-                         {"m": E5_NAME, "h": key})
+            conn.execute(
+                text("DELETE FROM embeddings WHERE model = :m AND content_hash = :h"), {"m": E5_NAME, "h": key}
+            )
         assert s._rerank_scores(parsed, list(papers), papers) == {}
         without = s.search(SearchRequest(q=QUERY)).hits
         s.params = replace(s.params, rescore=replace(RescoreParams.with_rerank(), rerank_weight=0.0))

@@ -190,6 +190,4 @@ def test_broad_queries_score_only_the_newest_matches_within_the_budget(lexical: 
     assert lexical.search(q, 50).ids == full.ids  # the window holds fewer than 50: asked again without it
     dated = lexical.search(q, 5, order="date")
     assert dated.ids == by_date.ids and dated.total >= 5
-    assert lexical.search(parse_query("models year:2024"), 50).ids == [
-        i for i in full.ids if published[i].year == 2024
-    ]
+    assert lexical.search(parse_query("models year:2024"), 50).ids == [i for i in full.ids if published[i].year == 2024]

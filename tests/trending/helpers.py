@@ -17,14 +17,20 @@ def at(d: date, hour: int = 12) -> datetime:
 def add_papers(store: Store, *specs: tuple[str, date, str]) -> None:
     """(id, published, category) -> stored papers."""
     store.upsert_papers(
-        PaperRecord(id=pid, title=f"Paper {pid}", abstract="An abstract.", categories=[cat], announced=pub,
-                    source="test")
+        PaperRecord(
+            id=pid, title=f"Paper {pid}", abstract="An abstract.", categories=[cat], announced=pub, source="test"
+        )
         for pid, pub, cat in specs
     )
 
 
-def sig(pid: str, kind: str, value: float, when: datetime, source: str = "huggingface",
-        actor: str | None = None, network: str | None = None) -> Signal:
-    return Signal(paper_id=pid, source=source, kind=kind, value=value, observed_at=when, actor=actor,
-                  network=network)
-
+def sig(
+    pid: str,
+    kind: str,
+    value: float,
+    when: datetime,
+    source: str = "huggingface",
+    actor: str | None = None,
+    network: str | None = None,
+) -> Signal:
+    return Signal(paper_id=pid, source=source, kind=kind, value=value, observed_at=when, actor=actor, network=network)

@@ -52,12 +52,14 @@ def test_faster_recent_rise_beats_larger_older_total() -> None:
     fast = cumulative_rise([(END - DAY_S, 300.0)], None, END - 3 * DAY_S, START, END)
     assert big == pytest.approx(20 * 3 / 5)  # only the part of the rise inside the window
     assert fast == 300.0
-    ranked = score_papers({"big": {"github_stars": big}, "fast": {"github_stars": fast}},
-                          {"big": 3, "fast": 3}, "week", CFG)
+    ranked = score_papers(
+        {"big": {"github_stars": big}, "fast": {"github_stars": fast}}, {"big": 3, "fast": 3}, "week", CFG
+    )
     assert [s.paper_id for s in ranked] == ["fast", "big"]
     # Even a much older paper with the same large total does not catch up on velocity.
-    ranked = score_papers({"big": {"github_stars": big}, "fast": {"github_stars": fast}},
-                          {"big": 400, "fast": 3}, "week", CFG)
+    ranked = score_papers(
+        {"big": {"github_stars": big}, "fast": {"github_stars": fast}}, {"big": 400, "fast": 3}, "week", CFG
+    )
     assert ranked[0].paper_id == "fast"
 
 

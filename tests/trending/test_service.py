@@ -40,10 +40,12 @@ def test_open_trending_through_the_app(pf: Paperfeed) -> None:
 def test_duplicate_upvotes_from_one_client_count_once(env: Env) -> None:
     add_papers(env.store, ("2607.00001", DAY, "cs.CL"), ("2607.00002", DAY, "cs.CL"))
     # paper 1: one client clicks upvote 30 times; paper 2: three different clients once each.
-    env.store.add_signals(sig("2607.00001", "upvote", 1, at(DAY, 9), "local", actor="a1", network=f"n{i}")
-                         for i in range(30))
-    env.store.add_signals(sig("2607.00002", "upvote", 1, at(DAY, 9), "local", actor=f"b{i}", network=f"m{i}")
-                         for i in range(3))
+    env.store.add_signals(
+        sig("2607.00001", "upvote", 1, at(DAY, 9), "local", actor="a1", network=f"n{i}") for i in range(30)
+    )
+    env.store.add_signals(
+        sig("2607.00002", "upvote", 1, at(DAY, 9), "local", actor=f"b{i}", network=f"m{i}") for i in range(3)
+    )
     entries = env.trending.list("day", DAY)
     assert ranks(entries) == ["2607.00002", "2607.00001"]
     explained = env.trending.explain("2607.00001", "day", DAY)
@@ -53,20 +55,23 @@ def test_duplicate_upvotes_from_one_client_count_once(env: Env) -> None:
 
 def test_burst_from_one_network_is_damped(env: Env) -> None:
     add_papers(env.store, ("2607.00001", DAY, "cs.CL"), ("2607.00002", DAY, "cs.CL"))
-    env.store.add_signals(sig("2607.00001", "upvote", 1, at(DAY), "local", actor=f"a{i}", network="one-range")
-                         for i in range(40))
-    env.store.add_signals(sig("2607.00002", "upvote", 1, at(DAY), "local", actor=f"b{i}", network=f"r{i}")
-                         for i in range(12))
+    env.store.add_signals(
+        sig("2607.00001", "upvote", 1, at(DAY), "local", actor=f"a{i}", network="one-range") for i in range(40)
+    )
+    env.store.add_signals(
+        sig("2607.00002", "upvote", 1, at(DAY), "local", actor=f"b{i}", network=f"r{i}") for i in range(12)
+    )
     assert ranks(env.trending.list("day", DAY)) == ["2607.00002", "2607.00001"]
 
 
 def test_only_hf_and_only_github_papers_are_both_ranked(env: Env) -> None:
-    add_papers(env.store, ("2607.00001", DAY, "cs.CL"), ("2607.00002", DAY, "cs.CV"),
-               ("2607.00003", DAY, "cs.AI"))
-    env.store.add_signals([
-        sig("2607.00001", "hf_upvotes", 25, at(DAY)),
-        sig("2607.00002", "github_stars", 80, at(DAY), source="pwc"),
-    ])
+    add_papers(env.store, ("2607.00001", DAY, "cs.CL"), ("2607.00002", DAY, "cs.CV"), ("2607.00003", DAY, "cs.AI"))
+    env.store.add_signals(
+        [
+            sig("2607.00001", "hf_upvotes", 25, at(DAY)),
+            sig("2607.00002", "github_stars", 80, at(DAY), source="pwc"),
+        ]
+    )
     entries = env.trending.list("day", DAY)
     assert set(ranks(entries)[:2]) == {"2607.00001", "2607.00002"}
     assert ranks(entries)[2] == "2607.00003"  # no signal: still listed, by recency
@@ -80,11 +85,13 @@ def test_only_hf_and_only_github_papers_are_both_ranked(env: Env) -> None:
 def test_faster_recent_rise_outranks_larger_older_total(env: Env) -> None:
     old_pub, new_pub = DAY - timedelta(days=20), DAY - timedelta(days=2)
     add_papers(env.store, ("2607.00001", old_pub, "cs.CL"), ("2607.00002", new_pub, "cs.CL"))
-    env.store.add_signals([
-        sig("2607.00001", "hf_upvotes", 400, at(old_pub + timedelta(days=1))),
-        sig("2607.00001", "hf_upvotes", 410, at(DAY - timedelta(days=1))),
-        sig("2607.00002", "hf_upvotes", 60, at(DAY - timedelta(days=1))),
-    ])
+    env.store.add_signals(
+        [
+            sig("2607.00001", "hf_upvotes", 400, at(old_pub + timedelta(days=1))),
+            sig("2607.00001", "hf_upvotes", 410, at(DAY - timedelta(days=1))),
+            sig("2607.00002", "hf_upvotes", 60, at(DAY - timedelta(days=1))),
+        ]
+    )
     assert ranks(env.trending.list("week", DAY)) == ["2607.00002", "2607.00001"]
     line = env.trending.explain("2607.00002", "week", DAY).explanation
     assert "+60 Hugging Face upvotes" in line and "published 2 days before" in line

@@ -143,8 +143,17 @@ async def test_stats_and_openapi(client: httpx.AsyncClient) -> None:
     stats = (await client.get("/api/v1/stats")).json()
     assert stats["papers"] == 11
     doc = (await client.get("/api/v1/openapi.json")).json()
-    for path in ("/api/v1/search", "/api/v1/papers/{paper_id}", "/api/v1/daily", "/api/v1/weekly",
-                 "/api/v1/monthly", "/api/v1/trending", "/api/v1/stats", "/api/papers/search", "/api/daily_papers"):
+    for path in (
+        "/api/v1/search",
+        "/api/v1/papers/{paper_id}",
+        "/api/v1/daily",
+        "/api/v1/weekly",
+        "/api/v1/monthly",
+        "/api/v1/trending",
+        "/api/v1/stats",
+        "/api/papers/search",
+        "/api/daily_papers",
+    ):
         assert path in doc["paths"], path
     docs = await client.get("/api/v1/docs")
     assert docs.status_code == 200 and "/api/v1/search" in docs.text

@@ -159,8 +159,8 @@ async def test_paper_markdown(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/markdown")
     text = r.text
-    assert text.startswith("---\ntitle: \"Sparse Diffusion Transformers for Fast Image Synthesis\"")
+    assert text.startswith('---\ntitle: "Sparse Diffusion Transformers for Fast Image Synthesis"')
     assert "## Abstract" in text and "[Code](https://github.com/example/sparse-dit)" in text
     old = await client.get("/papers/hep-th/9901001.md")
-    assert old.status_code == 200 and "arxiv_id: \"hep-th/9901001\"" in old.text
+    assert old.status_code == 200 and 'arxiv_id: "hep-th/9901001"' in old.text
     assert (await client.get("/papers/0000.00000.md")).status_code == 404

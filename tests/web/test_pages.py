@@ -40,16 +40,29 @@ async def test_home_defaults_to_newest_day_with_papers(client: httpx.AsyncClient
 @pytest.mark.parametrize(
     ("query", "label", "present", "absent"),
     [
-        ("period=week&date=2026-07-14", "Week 29 of 2026", "Diffusion Policies for Robot Manipulation",
-         "Latent Diffusion for Video Generation"),
-        ("period=month&date=2026-06-03", "June 2026", "Latent Diffusion for Video Generation",
-         "Sparse Diffusion Transformers"),
-        ("period=day&date=2026-07-13", "Monday, 13 July 2026", "Efficient Attention with Linear Complexity",
-         "Sparse Diffusion Transformers"),
+        (
+            "period=week&date=2026-07-14",
+            "Week 29 of 2026",
+            "Diffusion Policies for Robot Manipulation",
+            "Latent Diffusion for Video Generation",
+        ),
+        (
+            "period=month&date=2026-06-03",
+            "June 2026",
+            "Latent Diffusion for Video Generation",
+            "Sparse Diffusion Transformers",
+        ),
+        (
+            "period=day&date=2026-07-13",
+            "Monday, 13 July 2026",
+            "Efficient Attention with Linear Complexity",
+            "Sparse Diffusion Transformers",
+        ),
     ],
 )
-async def test_period_tabs_and_dates(client: httpx.AsyncClient, query: str, label: str, present: str,
-                                     absent: str) -> None:
+async def test_period_tabs_and_dates(
+    client: httpx.AsyncClient, query: str, label: str, present: str, absent: str
+) -> None:
     r = await client.get("/?" + query)
     assert r.status_code == 200
     listing = r.text.split('id="listing-title"')[1].split("</section>")[0]
@@ -117,10 +130,14 @@ async def test_paper_page(client: httpx.AsyncClient) -> None:
     r = await client.get("/papers/2607.10001")
     assert r.status_code == 200
     html = r.text
-    assert "<h1 id=\"paper-title\">Sparse Diffusion Transformers for Fast Image Synthesis</h1>" in html
+    assert '<h1 id="paper-title">Sparse Diffusion Transformers for Fast Image Synthesis</h1>' in html
     assert "Ada Lovelace" in html and "Alan Turing" in html
-    for link in ("https://arxiv.org/abs/2607.10001", "https://arxiv.org/pdf/2607.10001",
-                 "https://github.com/example/sparse-dit", "https://example.org/sparse-dit"):
+    for link in (
+        "https://arxiv.org/abs/2607.10001",
+        "https://arxiv.org/pdf/2607.10001",
+        "https://github.com/example/sparse-dit",
+        "https://example.org/sparse-dit",
+    ):
         assert f'href="{link}"' in html
     assert "$256\\times256$" in html  # LaTeX shown as text
     assert "@misc{lovelace2026sparse," in html

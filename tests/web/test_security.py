@@ -109,8 +109,10 @@ async def test_upvote_requires_csrf(client: httpx.AsyncClient) -> None:
 async def test_csrf_token_bound_to_its_cookie(app: FastAPI) -> None:
     """A token from one browser is useless with another browser's cookie (double submit)."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as a, \
-            httpx.AsyncClient(transport=transport, base_url="http://t") as b:
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://t") as a,
+        httpx.AsyncClient(transport=transport, base_url="http://t") as b,
+    ):
         token_a = _csrf_from((await a.get("/papers/2607.10003")).text)
         await b.get("/papers/2607.10003")
         assert a.cookies[CSRF_COOKIE] != b.cookies[CSRF_COOKIE]
@@ -133,8 +135,12 @@ async def test_upvote_once_per_visitor(client: httpx.AsyncClient, web_pf: Paperf
     assert "Upvoted" in after.text and "disabled" in after.text
     again = await client.post("/upvote/2607.10003", data={"csrf_token": token}, headers={"Accept": "application/json"})
     assert again.status_code == 200
-    assert again.json() == {"paper_id": "2607.10003", "status": "already", "upvotes": 3,
-                            "message": "You have already upvoted this paper."}
+    assert again.json() == {
+        "paper_id": "2607.10003",
+        "status": "already",
+        "upvotes": 3,
+        "message": "You have already upvoted this paper.",
+    }
     assert web_pf.store.upvote_counts(["2607.10003"]) == {"2607.10003": 3}
     missing = await client.post("/upvote/0000.00000", data={"csrf_token": token})
     assert missing.status_code == 404
@@ -145,8 +151,9 @@ async def test_each_visitor_counts_once(app: FastAPI, web_pf: Paperfeed) -> None
     for _ in range(3):
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as visitor:
             token = _csrf_from((await visitor.get("/papers/2607.10005")).text)
-            r = await visitor.post("/upvote/2607.10005", data={"csrf_token": token},
-                                   headers={"Accept": "application/json"})
+            r = await visitor.post(
+                "/upvote/2607.10005", data={"csrf_token": token}, headers={"Accept": "application/json"}
+            )
             assert r.json()["status"] == "recorded"
     assert web_pf.store.upvote_counts(["2607.10005"]) == {"2607.10005": 3}
 
@@ -158,8 +165,9 @@ async def test_upvotes_are_rate_limited_per_network(app: FastAPI) -> None:
     for paper in ("2607.10001", "2607.10004", "2607.10006"):
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as visitor:
             token = _csrf_from((await visitor.get(f"/papers/{paper}")).text)
-            r = await visitor.post(f"/upvote/{paper}", data={"csrf_token": token},
-                                   headers={"Accept": "application/json"})
+            r = await visitor.post(
+                f"/upvote/{paper}", data={"csrf_token": token}, headers={"Accept": "application/json"}
+            )
             statuses.append((r.status_code, r.json()["status"]))
     assert statuses == [(200, "recorded"), (200, "recorded"), (429, "rate_limited")]
 
@@ -173,8 +181,9 @@ async def test_views_are_signals_with_hashed_ids(client: httpx.AsyncClient, web_
     await client.get("/papers/2607.10006")  # a reload on the same day is not a second view
     with web_pf.store.engine.connect() as conn:
         rows = conn.execute(
-            select(t.signals.c.kind, t.signals.c.source, t.signals.c.actor, t.signals.c.network)
-            .where(t.signals.c.paper_id == "2607.10006")
+            select(t.signals.c.kind, t.signals.c.source, t.signals.c.actor, t.signals.c.network).where(
+                t.signals.c.paper_id == "2607.10006"
+            )
         ).all()
     assert len(rows) == 1
     kind, source, actor, network = rows[0]

@@ -34,9 +34,25 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
     env = dict(os.environ, PAPERFEED_EMBEDDER="none")
     env.pop("PAPERFEED_BASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from paperfeed.cli import main; main()", "--data-dir", str(data), "serve",
-         "--no-prepare", "--workers", "2", "--port", str(port), "--log-level", "info"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            "from paperfeed.cli import main; main()",
+            "--data-dir",
+            str(data),
+            "serve",
+            "--no-prepare",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,19 +9,22 @@ from paperfeed.models import PaperRecord, Signal
 
 def test_upvote_counts_and_one_vote_check(store_backend) -> None:
     store = store_backend
-    store.upsert_papers([PaperRecord(id=f"2601.0000{i}", title=f"P{i}", submitted=date(2026, 1, i + 1), source="t")
-                         for i in range(3)])
+    store.upsert_papers(
+        [PaperRecord(id=f"2601.0000{i}", title=f"P{i}", submitted=date(2026, 1, i + 1), source="t") for i in range(3)]
+    )
     at = datetime(2026, 1, 5, 12, tzinfo=UTC)
-    store.add_signals([
-        Signal("2601.00000", "local", "upvote", 1, at, actor="a", network="n1"),
-        Signal("2601.00000", "local", "upvote", 1, at, actor="a", network="n1"),  # same actor: once
-        Signal("2601.00000", "local", "upvote", 1, at, actor="b", network="n1"),
-        Signal("2601.00000", "local", "view", 1, at, actor="c", network="n2"),  # views are not votes
-        Signal("2601.00000", "huggingface", "hf_upvotes", 10, at, None, None),
-        Signal("2601.00000", "huggingface", "hf_upvotes", 12, at.replace(hour=13), None, None),
-        Signal("2601.00001", "huggingface", "hf_upvotes", 3, at, None, None),
-        Signal("2601.00002", "local", "view", 1, at, actor="a", network="n1"),
-    ])
+    store.add_signals(
+        [
+            Signal("2601.00000", "local", "upvote", 1, at, actor="a", network="n1"),
+            Signal("2601.00000", "local", "upvote", 1, at, actor="a", network="n1"),  # same actor: once
+            Signal("2601.00000", "local", "upvote", 1, at, actor="b", network="n1"),
+            Signal("2601.00000", "local", "view", 1, at, actor="c", network="n2"),  # views are not votes
+            Signal("2601.00000", "huggingface", "hf_upvotes", 10, at, None, None),
+            Signal("2601.00000", "huggingface", "hf_upvotes", 12, at.replace(hour=13), None, None),
+            Signal("2601.00001", "huggingface", "hf_upvotes", 3, at, None, None),
+            Signal("2601.00002", "local", "view", 1, at, actor="a", network="n1"),
+        ]
+    )
     counts = store.upvote_counts(["2601.00000", "2601.00001", "2601.00002", "missing"])
     assert counts == {"2601.00000": 14, "2601.00001": 3}
     assert store.has_signal("2601.00000", "upvote", "a")

@@ -15,10 +15,25 @@ from paperfeed.web.serialize import segments
 
 
 def _paper(**kw: object) -> Paper:
-    base = dict(id="2401.00001", title="A Title", abstract="", version=1, authors=["Jane Q. Doe"],
-                categories=["cs.CL"], submitted=date(2024, 1, 2), updated=None, announced=None, abs_url=None,
-                pdf_url=None, code_url=None, project_url=None, doi=None, comment=None, journal_ref=None,
-                content_hash="x")
+    base = dict(
+        id="2401.00001",
+        title="A Title",
+        abstract="",
+        version=1,
+        authors=["Jane Q. Doe"],
+        categories=["cs.CL"],
+        submitted=date(2024, 1, 2),
+        updated=None,
+        announced=None,
+        abs_url=None,
+        pdf_url=None,
+        code_url=None,
+        project_url=None,
+        doi=None,
+        comment=None,
+        journal_ref=None,
+        content_hash="x",
+    )
     base.update(kw)
     return Paper(**base)  # type: ignore[arg-type]
 
@@ -67,8 +82,11 @@ def test_bibtex() -> None:
 def test_segments_cover_the_text() -> None:
     text = "Denoising Diffusion Models"
     segs = segments(text, [(10, 19), (12, 15), (40, 50)])
-    assert segs == [{"type": "text", "text": "Denoising "}, {"type": "highlight", "text": "Diffusion"},
-                    {"type": "text", "text": " Models"}]
+    assert segs == [
+        {"type": "text", "text": "Denoising "},
+        {"type": "highlight", "text": "Diffusion"},
+        {"type": "text", "text": " Models"},
+    ]
     assert segments("", []) == [{"type": "text", "text": ""}]
 
 

@@ -13,8 +13,9 @@ import typer
 
 from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json
 
-digest_app = typer.Typer(help="Email digests: compose what is due, send the outbox, preview, status.",
-                         no_args_is_help=True)
+digest_app = typer.Typer(
+    help="Email digests: compose what is due, send the outbox, preview, status.", no_args_is_help=True
+)
 app.add_typer(digest_app, name="digest")
 
 NowOpt = Annotated[str | None, typer.Option("--now", help="Act as if it were this time (ISO 8601, UTC if no zone).")]
@@ -56,10 +57,15 @@ def run(ctx: typer.Context, now: NowOpt = None, shard: ShardOpt = None, json_: J
         return
     c, s = report.compose, report.send
     if c is not None:
-        console.print(f"composed {c.composed} (due {c.due}, empty {c.empty}, repeated {c.repeated}, "
-                      f"already done {c.already})", highlight=False)
-    console.print(f"sent {s.sent}, retrying {s.retrying}, failed {s.failed}, skipped {s.skipped}"
-                  + (f"; stopped: {s.stopped}" if s.stopped else ""), highlight=False)
+        console.print(
+            f"composed {c.composed} (due {c.due}, empty {c.empty}, repeated {c.repeated}, already done {c.already})",
+            highlight=False,
+        )
+    console.print(
+        f"sent {s.sent}, retrying {s.retrying}, failed {s.failed}, skipped {s.skipped}"
+        + (f"; stopped: {s.stopped}" if s.stopped else ""),
+        highlight=False,
+    )
     if s.stopped:
         raise typer.Exit(1)
 
@@ -73,8 +79,10 @@ def send(ctx: typer.Context, now: NowOpt = None, json_: JsonOpt = False) -> None
     if json_:
         print_json(report.as_dict())
     else:
-        console.print(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
-                      f"skipped {report.skipped}", highlight=False)
+        console.print(
+            f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, skipped {report.skipped}",
+            highlight=False,
+        )
     if report.stopped:
         raise typer.Exit(1)
 
@@ -111,8 +119,9 @@ def preview(
         console.print(f"nothing new for {address} on {day}: no digest would be sent", highlight=False)
         return
     mctx = MailContext.from_settings(pf.settings)
-    rendered = render_digest(digest, links=mctx.links(sub), sender=mctx.sender, msg_id="<preview@localhost>",
-                             when=moment, domain=mctx.domain)
+    rendered = render_digest(
+        digest, links=mctx.links(sub), sender=mctx.sender, msg_id="<preview@localhost>", when=moment, domain=mctx.domain
+    )
     if out is not None:
         out.write_text(rendered.html, encoding="utf-8")
         console.print(f"{rendered.subject}: HTML written to {out}", highlight=False)
@@ -133,8 +142,7 @@ def status(ctx: typer.Context, json_: JsonOpt = False) -> None:
             days.setdefault(day, {}).setdefault(kind, {})[state] = n
         print_json({"subscribers": subs, "outbox": days})
         return
-    console.print("subscribers: " + (", ".join(f"{k} {v}" for k, v in sorted(subs.items())) or "none"),
-                  highlight=False)
+    console.print("subscribers: " + (", ".join(f"{k} {v}" for k, v in sorted(subs.items())) or "none"), highlight=False)
     from rich.table import Table
 
     table = Table("day", "kind", "status", "count")

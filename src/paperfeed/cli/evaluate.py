@@ -101,8 +101,10 @@ def beir(
             else:
                 table.add_row(mode, "n/a", "n/a", "n/a")
         console.print(table)
-        console.print(f"{results['n_queries']} queries, {n_docs} documents; "
-                      f"re-rank model: {results['rerank_model'] or 'none'}", highlight=False)
+        console.print(
+            f"{results['n_queries']} queries, {n_docs} documents; re-rank model: {results['rerank_model'] or 'none'}",
+            highlight=False,
+        )
     finally:
         searcher_close = getattr(locals().get("searcher"), "close", None)
         if searcher_close:

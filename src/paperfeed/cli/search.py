@@ -34,10 +34,14 @@ def _hit_dict(hit: Hit) -> dict:
 def _print_hits(hits: list[Hit], start: int = 1) -> None:
     table = Table("#", "id", "published", "why", "title")
     for n, hit in enumerate(hits, start=start):
-        why = " ".join(part for part in (
-            f"kw#{hit.lexical_rank}" if hit.lexical_rank else "",
-            f"sem#{hit.dense_rank}" if hit.dense_rank else "",
-        ) if part)
+        why = " ".join(
+            part
+            for part in (
+                f"kw#{hit.lexical_rank}" if hit.lexical_rank else "",
+                f"sem#{hit.dense_rank}" if hit.dense_rank else "",
+            )
+            if part
+        )
         table.add_row(str(n), hit.paper.id, str(hit.paper.published or ""), why, hit.paper.title)
     console.print(table)
 
@@ -83,9 +87,17 @@ def search(
     json_: JsonOpt = False,
 ) -> None:
     """Search the stored papers (run `paperfeed index` after ingesting)."""
-    request = SearchRequest(q=query, mode=mode, sort=sort, page=page, page_size=page_size,  # type: ignore[arg-type]
-                            since=date_option(since, "--since"), until=date_option(until, "--until"),
-                            category=category, author=author)
+    request = SearchRequest(
+        q=query,
+        mode=mode,
+        sort=sort,
+        page=page,
+        page_size=page_size,  # type: ignore[arg-type]
+        since=date_option(since, "--since"),
+        until=date_option(until, "--until"),
+        category=category,
+        author=author,
+    )
     pf = open_from(ctx)
     try:
         results = pf.search.search(request)
@@ -94,8 +106,15 @@ def search(
     finally:
         pf.close()
     if json_:
-        print_json({"total": results.total, "mode": results.mode, "notice": results.notice,
-                    "page": page, "hits": [_hit_dict(h) for h in results.hits]})
+        print_json(
+            {
+                "total": results.total,
+                "mode": results.mode,
+                "notice": results.notice,
+                "page": page,
+                "hits": [_hit_dict(h) for h in results.hits],
+            }
+        )
         return
     if results.notice:
         console.print(f"[yellow]{results.notice}[/]", highlight=False)

@@ -109,8 +109,7 @@ def explain(
         print_json(entry_dict(entry))
         return
     where = f"rank {entry.rank}" if entry.rank else "not ranked"
-    console.print(f"[bold]{entry.paper.title}[/] ({entry.paper.id}): {where}, score {entry.score:.4f}",
-                  highlight=False)
+    console.print(f"[bold]{entry.paper.title}[/] ({entry.paper.id}): {where}, score {entry.score:.4f}", highlight=False)
     console.print(entry.explanation, highlight=False)
     table = Table("signal", "contribution", "share")
     for name, value in sorted(entry.breakdown.items(), key=lambda kv: -kv[1]):
@@ -132,8 +131,14 @@ def refresh(
         report = pf.trending.refresh(day)
     finally:
         pf.close()
-    data = {"day": report.day.isoformat(), "recomputed": report.recomputed, "dropped_rows": report.dropped_rows,
-            "seconds": round(report.seconds, 3), "signal_id": report.signal_id, "paper_seq": report.paper_seq}
+    data = {
+        "day": report.day.isoformat(),
+        "recomputed": report.recomputed,
+        "dropped_rows": report.dropped_rows,
+        "seconds": round(report.seconds, 3),
+        "signal_id": report.signal_id,
+        "paper_seq": report.paper_seq,
+    }
     if json_:
         print_json(data)
         return
@@ -172,9 +177,14 @@ def import_links(
         fail(str(exc), code=2)
     finally:
         pf.close()
-    data = {"file": str(path), "signals": report.signals, "papers_in_store": len(stored),
-            "code_links_filled": filled.updated, "rejected": len(report.rejections),
-            "rejections": [str(r) for r in report.rejections]}
+    data = {
+        "file": str(path),
+        "signals": report.signals,
+        "papers_in_store": len(stored),
+        "code_links_filled": filled.updated,
+        "rejected": len(report.rejections),
+        "rejections": [str(r) for r in report.rejections],
+    }
     if json_:
         print_json(data)
         return

@@ -167,8 +167,9 @@ class Composer:
         for q in topics.get("queries") or []:
             offer(self._query(q, since, until), WEIGHTS["query"], f"matches your topic '{_quote(q)}'", True)
         for author in topics.get("authors") or []:
-            offer(self._listed("author", author, since, until), WEIGHTS["author"], f"new paper by {_quote(author)}",
-                  True)
+            offer(
+                self._listed("author", author, since, until), WEIGHTS["author"], f"new paper by {_quote(author)}", True
+            )
         for pid in topics.get("liked") or []:
             title = self._title(pid)
             reason = f"similar to a paper you liked: '{_quote(title)}'" if title else "similar to a paper you liked"

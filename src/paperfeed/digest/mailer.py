@@ -174,7 +174,10 @@ class SmtpMailer:
         try:
             if cfg.scheme == "smtps":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                    cfg.host, cfg.port, timeout=cfg.timeout, context=cfg.ssl_context(),
+                    cfg.host,
+                    cfg.port,
+                    timeout=cfg.timeout,
+                    context=cfg.ssl_context(),
                     local_hostname=self.local_hostname,
                 )
             else:
@@ -189,14 +192,23 @@ class SmtpMailer:
             if cfg.username:
                 conn.login(cfg.username, cfg.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}", temporary=True,
-                            code=exc.smtp_code, whole_server=True) from exc
+            raise MailError(
+                f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}",
+                temporary=True,
+                code=exc.smtp_code,
+                whole_server=True,
+            ) from exc
         except smtplib.SMTPResponseException as exc:
-            raise MailError(f"SMTP server refused the session: {exc.smtp_code} {exc.smtp_error!r}",
-                            temporary=True, code=exc.smtp_code, whole_server=True) from exc
+            raise MailError(
+                f"SMTP server refused the session: {exc.smtp_code} {exc.smtp_error!r}",
+                temporary=True,
+                code=exc.smtp_code,
+                whole_server=True,
+            ) from exc
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-            raise MailError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}", temporary=True,
-                            whole_server=True) from exc
+            raise MailError(
+                f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}", temporary=True, whole_server=True
+            ) from exc
         self.connections += 1
         return conn
 

@@ -76,14 +76,26 @@ class ComposeReport:
     errors: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seconds": round(self.seconds, 3),
-                "due": self.due, "composed": self.composed, "empty": self.empty, "repeated": self.repeated,
-                "already": self.already, "topic_errors": self.errors}
+        return {
+            "seconds": round(self.seconds, 3),
+            "due": self.due,
+            "composed": self.composed,
+            "empty": self.empty,
+            "repeated": self.repeated,
+            "already": self.already,
+            "topic_errors": self.errors,
+        }
 
 
 def compose_due(
-    store: Any, searcher: Any | None, trending: Any | None, ctx: MailContext, now: datetime,
-    only: list[Subscriber] | None = None, chunk: int = 500, shard: tuple[int, int] | None = None,
+    store: Any,
+    searcher: Any | None,
+    trending: Any | None,
+    ctx: MailContext,
+    now: datetime,
+    only: list[Subscriber] | None = None,
+    chunk: int = 500,
+    shard: tuple[int, int] | None = None,
 ) -> ComposeReport:
     """Compose every digest due at `now` that is not composed yet (idempotent).
 
@@ -114,8 +126,13 @@ def compose_due(
             seen, last = history[sub.id]
             digest = composer.compose(sub, day, period, seen)
             row: dict[str, Any] = {
-                "subscriber_id": sub.id, "period": period, "kind": "digest", "recipient": sub.email,
-                "created_at": iso(now), "next_attempt_at": iso(now), "paper_ids": digest.paper_ids,
+                "subscriber_id": sub.id,
+                "period": period,
+                "kind": "digest",
+                "recipient": sub.email,
+                "created_at": iso(now),
+                "next_attempt_at": iso(now),
+                "paper_ids": digest.paper_ids,
             }
             if not digest.items:
                 row |= {"status": "skipped", "subject": "", "message": "", "last_error": "empty: nothing new"}
@@ -126,7 +143,12 @@ def compose_due(
             else:
                 msg_id = message_id(ctx.secret_key, "digest", sub.id, period, ctx.domain)
                 rendered = render_digest(
-                    digest, links=ctx.links(sub), sender=ctx.sender, msg_id=msg_id, when=now, domain=ctx.domain,
+                    digest,
+                    links=ctx.links(sub),
+                    sender=ctx.sender,
+                    msg_id=msg_id,
+                    when=now,
+                    domain=ctx.domain,
                     fragments=fragments,
                 )
                 row |= {"status": "pending", "subject": rendered.subject, "message": rendered.message}
@@ -151,11 +173,26 @@ def enqueue_notice(store: Any, ctx: MailContext, sub: Subscriber, kind: str, now
     period = f"{now.astimezone(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     msg_id = message_id(ctx.secret_key, kind, sub.id, period, ctx.domain)
     rendered = render_notice(
-        template, recipient=sub.email, subject=subject, url=url, base_url=ctx.base_url, sender=ctx.sender,
-        msg_id=msg_id, when=now,
+        template,
+        recipient=sub.email,
+        subject=subject,
+        url=url,
+        base_url=ctx.base_url,
+        sender=ctx.sender,
+        msg_id=msg_id,
+        when=now,
     )
-    return store.add_outbox({
-        "subscriber_id": sub.id, "period": period, "kind": kind, "status": "pending", "recipient": sub.email,
-        "subject": rendered.subject, "message": rendered.message, "paper_ids": [], "created_at": iso(now),
-        "next_attempt_at": iso(now),
-    })
+    return store.add_outbox(
+        {
+            "subscriber_id": sub.id,
+            "period": period,
+            "kind": kind,
+            "status": "pending",
+            "recipient": sub.email,
+            "subject": rendered.subject,
+            "message": rendered.message,
+            "paper_ids": [],
+            "created_at": iso(now),
+            "next_attempt_at": iso(now),
+        }
+    )

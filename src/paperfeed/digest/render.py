@@ -162,7 +162,13 @@ class Fragments:
 
 
 def render_digest(
-    digest: Digest, *, links: Links, sender: str, msg_id: str, when: datetime, domain: str,
+    digest: Digest,
+    *,
+    links: Links,
+    sender: str,
+    msg_id: str,
+    when: datetime,
+    domain: str,
     fragments: Fragments | None = None,
 ) -> Rendered:
     fragments = fragments or Fragments()
@@ -178,14 +184,28 @@ def render_digest(
     text = _env.get_template("digest.txt").render(ctx)
     html = _env.get_template("digest.html").render(ctx)
     msg = build_message(
-        sender=sender, recipient=digest.email, subject=subject, text=text, html=html, msg_id=msg_id, when=when,
+        sender=sender,
+        recipient=digest.email,
+        subject=subject,
+        text=text,
+        html=html,
+        msg_id=msg_id,
+        when=when,
         extra_headers=list_headers(links, domain),
     )
     return Rendered(subject, msg.as_string(), msg_id, html, text)
 
 
 def render_notice(
-    template: str, *, recipient: str, subject: str, url: str, base_url: str, sender: str, msg_id: str, when: datetime,
+    template: str,
+    *,
+    recipient: str,
+    subject: str,
+    url: str,
+    base_url: str,
+    sender: str,
+    msg_id: str,
+    when: datetime,
     day: date | None = None,
 ) -> Rendered:
     """Confirmation (`confirm`) and "you are already subscribed" (`notice`) mails."""
@@ -193,7 +213,13 @@ def render_notice(
     text = _env.get_template(f"{template}.txt").render(ctx)
     html = _env.get_template(f"{template}.html").render(ctx)
     msg = build_message(
-        sender=sender, recipient=recipient, subject=subject, text=text, html=html, msg_id=msg_id, when=when,
+        sender=sender,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        msg_id=msg_id,
+        when=when,
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     return Rendered(subject, msg.as_string(), msg_id, html, text)

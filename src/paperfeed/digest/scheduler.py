@@ -45,12 +45,14 @@ def _optional(pf: Any, name: str) -> Any | None:
 
 def compose_pass(pf: Any, now: datetime | None = None, shard: tuple[int, int] | None = None) -> ComposeReport:
     ctx = MailContext.from_settings(pf.settings)
-    return compose_due(pf.store, _optional(pf, "search"), _optional(pf, "trending"), ctx, now or datetime.now(UTC),
-                       shard=shard)
+    return compose_due(
+        pf.store, _optional(pf, "search"), _optional(pf, "trending"), ctx, now or datetime.now(UTC), shard=shard
+    )
 
 
-def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None,
-              stop: threading.Event | None = None) -> SendReport:
+def send_pass(
+    pf: Any, now: datetime | None = None, mailer: Mailer | None = None, stop: threading.Event | None = None
+) -> SendReport:
     """Send the outbox; over ``?connections=N`` parallel SMTP connections when the URL asks for them."""
     ctx = MailContext.from_settings(pf.settings)
     if mailer is not None:
@@ -86,8 +88,13 @@ def send_pass(pf: Any, now: datetime | None = None, mailer: Mailer | None = None
     return total
 
 
-def run_once(pf: Any, now: datetime | None = None, mailer: Mailer | None = None, compose: bool = True,
-             shard: tuple[int, int] | None = None) -> RunReport:
+def run_once(
+    pf: Any,
+    now: datetime | None = None,
+    mailer: Mailer | None = None,
+    compose: bool = True,
+    shard: tuple[int, int] | None = None,
+) -> RunReport:
     """One pass: compose what is due at `now`, then send what is pending."""
     report = compose_pass(pf, now, shard) if compose else None
     return RunReport(report, send_pass(pf, now, mailer))
@@ -102,8 +109,10 @@ def keep_fresh(pf: Any) -> None:
     Both are incremental (nothing to do costs milliseconds), so running this
     before each compose pass keeps digests and pages current after any ingest.
     """
-    for name, refresh in (("search index", lambda: pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)),
-                          ("trending", lambda: pf.trending.refresh())):
+    for name, refresh in (
+        ("search index", lambda: pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)),
+        ("trending", lambda: pf.trending.refresh()),
+    ):
         try:
             refresh()
         except Exception:
@@ -130,8 +139,9 @@ class BackgroundScheduler:
 
     def __init__(self, pf: Any) -> None:
         self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=run_forever, args=(pf, self.stop_event), name="paperfeed-digest",
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=run_forever, args=(pf, self.stop_event), name="paperfeed-digest", daemon=True
+        )
 
     def start(self) -> BackgroundScheduler:
         self.thread.start()

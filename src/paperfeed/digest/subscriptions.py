@@ -76,8 +76,11 @@ class Subscriptions:
         now = now or datetime.now(UTC)
         email = normalise_email(raw_email)
         by_email, by_network = self.store.record_subscribe_attempt(
-            self._hash("email", email), self._hash("network", network), iso(now),
-            iso(now - self.limits.address_window), iso(now - self.limits.network_window),
+            self._hash("email", email),
+            self._hash("network", network),
+            iso(now),
+            iso(now - self.limits.address_window),
+            iso(now - self.limits.network_window),
         )
         if by_network >= self.limits.per_network:
             raise RateLimited(int(self.limits.network_window.total_seconds()))
@@ -106,8 +109,11 @@ class Subscriptions:
         """The subscriber a link is for; `TokenError` if forged, expired, revoked or erased."""
         claims = tokens.read_token(self.ctx.secret_key, purpose, token, now.timestamp() if now else None)
         sub = self.store.get_subscriber(claims.subscriber_id)
-        if (sub is None or sub.token_version != claims.token_version
-                or not hmac.compare_digest(tokens.email_tag(self.ctx.secret_key, sub.email), claims.email_tag)):
+        if (
+            sub is None
+            or sub.token_version != claims.token_version
+            or not hmac.compare_digest(tokens.email_tag(self.ctx.secret_key, sub.email), claims.email_tag)
+        ):
             raise tokens.TokenError("this link is no longer valid")
         return sub
 
@@ -145,13 +151,24 @@ class Subscriptions:
             "confirmed_at": sub.confirmed_at,
             "unsubscribed_at": sub.unsubscribed_at,
             "preferences": {
-                "frequency": sub.frequency, "weekday": sub.weekday, "send_hour": sub.send_hour,
-                "timezone": sub.timezone, "max_papers": sub.max_papers, "include_trending": sub.include_trending,
+                "frequency": sub.frequency,
+                "weekday": sub.weekday,
+                "send_hour": sub.send_hour,
+                "timezone": sub.timezone,
+                "max_papers": sub.max_papers,
+                "include_trending": sub.include_trending,
                 "topics": sub.topics,
             },
             "mails": [
-                {"kind": m.kind, "period": m.period, "status": m.status, "subject": m.subject,
-                 "created_at": m.created_at, "sent_at": m.sent_at, "paper_ids": m.paper_ids}
+                {
+                    "kind": m.kind,
+                    "period": m.period,
+                    "status": m.status,
+                    "subject": m.subject,
+                    "created_at": m.created_at,
+                    "sent_at": m.sent_at,
+                    "paper_ids": m.paper_ids,
+                }
                 for m in mails
             ],
         }

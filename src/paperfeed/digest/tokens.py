@@ -71,7 +71,11 @@ def read_token(secret_key: str, purpose: str, token: str, now: float | None = No
         raise TokenError("this link has expired") from exc
     except BadSignature as exc:
         raise TokenError("this link is not valid") from exc
-    if not (isinstance(data, dict) and isinstance(data.get("s"), int) and isinstance(data.get("v"), int)
-            and isinstance(data.get("e"), str)):
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("s"), int)
+        and isinstance(data.get("v"), int)
+        and isinstance(data.get("e"), str)
+    ):
         raise TokenError("this link is not valid")
     return TokenClaims(data["s"], data["v"], data["e"])

@@ -105,9 +105,15 @@ class SendReport:
     stopped: str | None = None  # why the pass ended early (server unusable)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seconds": round(self.seconds, 3),
-                "sent": self.sent, "retrying": self.retrying, "failed": self.failed, "skipped": self.skipped,
-                "lost_claims": self.lost_claims, "stopped": self.stopped}
+        return {
+            "seconds": round(self.seconds, 3),
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "lost_claims": self.lost_claims,
+            "stopped": self.stopped,
+        }
 
 
 class Worker:
@@ -129,8 +135,9 @@ class Worker:
             return sub.status == "pending"
         return sub.status == "confirmed" and (row.kind != "digest" or sub.frequency != "paused")
 
-    def run(self, now: datetime | None = None, limit: int | None = None,
-            stop: threading.Event | None = None) -> SendReport:
+    def run(
+        self, now: datetime | None = None, limit: int | None = None, stop: threading.Event | None = None
+    ) -> SendReport:
         """Send what is due; `now` fixes the clock (tests, ``--now``), else real time is used."""
         report = SendReport()
         began = time.perf_counter()
@@ -146,9 +153,7 @@ class Worker:
             if limit is not None and report.sent + report.failed + report.retrying >= limit:
                 break
             moment = self._clock(now)
-            rows = self.store.claim_outbox(
-                self.claim, iso(moment), iso(moment + timedelta(seconds=LEASE_S)), BATCH
-            )
+            rows = self.store.claim_outbox(self.claim, iso(moment), iso(moment + timedelta(seconds=LEASE_S)), BATCH)
             if not rows:
                 break
             subs = self.store.get_subscribers([r.subscriber_id for r in rows])
@@ -162,8 +167,14 @@ class Worker:
 
     def _send_one(self, row: OutboxRow, moment: datetime, report: SendReport, subs: dict[int, Any]) -> bool:
         if not self._still_wanted(row, subs):
-            self.store.release_outbox(row.id, self.claim, status="skipped", attempts=row.attempts,
-                                      next_attempt_at=row.next_attempt_at, error="recipient no longer subscribed")
+            self.store.release_outbox(
+                row.id,
+                self.claim,
+                status="skipped",
+                attempts=row.attempts,
+                next_attempt_at=row.next_attempt_at,
+                error="recipient no longer subscribed",
+            )
             report.skipped += 1
             return True
         try:
@@ -182,13 +193,20 @@ class Worker:
         attempts = row.attempts + 1
         if exc.temporary and attempts < MAX_ATTEMPTS:
             when = moment + timedelta(seconds=backoff(attempts))
-            self.store.release_outbox(row.id, self.claim, status="pending", attempts=attempts,
-                                      next_attempt_at=iso(when), error=str(exc))
+            self.store.release_outbox(
+                row.id, self.claim, status="pending", attempts=attempts, next_attempt_at=iso(when), error=str(exc)
+            )
             report.retrying += 1
             log.warning("mail %s to %s deferred until %s: %s", row.id, row.recipient, iso(when), exc)
         else:
-            self.store.release_outbox(row.id, self.claim, status="failed", attempts=attempts,
-                                      next_attempt_at=row.next_attempt_at, error=str(exc))
+            self.store.release_outbox(
+                row.id,
+                self.claim,
+                status="failed",
+                attempts=attempts,
+                next_attempt_at=row.next_attempt_at,
+                error=str(exc),
+            )
             report.failed += 1
             log.error("mail %s to %s failed: %s", row.id, row.recipient, exc)
         if exc.whole_server:

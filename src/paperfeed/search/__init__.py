@@ -12,8 +12,17 @@ from paperfeed.config import Settings
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, Searcher, SearchRequest, SearchResults
 from paperfeed.store.base import Store
 
-__all__ = ["Hit", "PaperNotFound", "QueryError", "SearchRequest", "SearchResults", "Searcher",
-           "drop_indexes", "embedded_backends", "open_searcher"]
+__all__ = [
+    "Hit",
+    "PaperNotFound",
+    "QueryError",
+    "SearchRequest",
+    "SearchResults",
+    "Searcher",
+    "drop_indexes",
+    "embedded_backends",
+    "open_searcher",
+]
 
 
 def embedded_backends(settings: Settings):  # -> Backends
@@ -83,6 +92,7 @@ def open_searcher(settings: Settings, store: Store, device: str | None = None) -
     else:
         backends = embedded_backends(settings)
     if settings.embedder == "none":
-        return searcher_cls(store, backends, None, params=params,
-                            embedder_off_reason="semantic search is off (embedder=none)")
+        return searcher_cls(
+            store, backends, None, params=params, embedder_off_reason="semantic search is off (embedder=none)"
+        )
     return searcher_cls(store, backends, _embedder_loader(settings), params=params, rerank_loader=rerank_loader)

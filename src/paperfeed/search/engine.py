@@ -55,9 +55,15 @@ class EngineParams:
 class HybridSearcher:
     """`Searcher` over a lexical + vector backend pair."""
 
-    def __init__(self, store: Store, backends: Backends, embedder_loader: Callable[[], object | None] | None = None,
-                 params: EngineParams | None = None, embedder_off_reason: str | None = None,
-                 rerank_loader: Callable[[], object | None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        backends: Backends,
+        embedder_loader: Callable[[], object | None] | None = None,
+        params: EngineParams | None = None,
+        embedder_off_reason: str | None = None,
+        rerank_loader: Callable[[], object | None] | None = None,
+    ) -> None:
         self.store = store
         self.backends = backends
         self.params = params or EngineParams()
@@ -149,8 +155,12 @@ class HybridSearcher:
         if mode == "hybrid":
             lex_future = _KEYWORD_POOL.submit(lexical.search, parsed, max(depth, self.params.candidates))
         p = self.params
-        rescore = (mode == "hybrid" and p.rescore.depth > 0 and p.fusion.method == "linear"
-                   and (p.passage_depth > 0 or p.rescore.rerank_weight > 0))
+        rescore = (
+            mode == "hybrid"
+            and p.rescore.depth > 0
+            and p.fusion.method == "linear"
+            and (p.passage_depth > 0 or p.rescore.rerank_weight > 0)
+        )
         try:
             dense = self._dense(parsed, max(depth, self.params.candidates), need=depth, passages=not rescore)
         except Exception as exc:
@@ -164,8 +174,12 @@ class HybridSearcher:
             rows = _dense_rows(dense)
             if request.sort == "date":
                 papers = {p.id: p for p in self.store.get_papers(dense.ids)}
-                rows.sort(key=lambda r: (papers[r[0]].published.toordinal() if r[0] in papers
-                                         and papers[r[0]].published else 0), reverse=True)
+                rows.sort(
+                    key=lambda r: (
+                        papers[r[0]].published.toordinal() if r[0] in papers and papers[r[0]].published else 0
+                    ),
+                    reverse=True,
+                )
             return self._results(request, parsed, rows[offset:depth], len(rows), mode, notice)
 
         assert lex_future is not None
@@ -179,8 +193,9 @@ class HybridSearcher:
         total = max(len(rows), min(lex.total, MAX_DEPTH))
         return self._results(request, parsed, rows[offset:depth], total, mode, notice, papers)
 
-    def _fuse_and_rescore(self, parsed: ParsedQuery, lex: Ranked, dense: Ranked,
-                          papers: dict[str, Paper]) -> list[tuple]:
+    def _fuse_and_rescore(
+        self, parsed: ParsedQuery, lex: Ranked, dense: Ranked, papers: dict[str, Paper]
+    ) -> list[tuple]:
         """Rows of the hybrid ranking: fuse, re-score the head, fuse again (`RescoreParams`).
 
         Keyword-only candidates get their MiniLM cosine from the vector index, so
@@ -199,12 +214,17 @@ class HybridSearcher:
             return self._passage_scores(vec, head, papers) if self.params.passage_depth > 0 else {}
 
         final, dense_scores = two_stage(
-            lex_scores, dense_scores, self.params.fusion, self.params.rescore, passages,
+            lex_scores,
+            dense_scores,
+            self.params.fusion,
+            self.params.rescore,
+            passages,
             lambda head: self._rerank_scores(parsed, head, papers),
             tiebreak=lambda d: (min(lex_rank.get(d, big), den_rank.get(d, big)), d),
         )
-        return [(d, score, lex_rank.get(d), den_rank.get(d), lex_scores.get(d), dense_scores.get(d))
-                for d, score in final]
+        return [
+            (d, score, lex_rank.get(d), den_rank.get(d), lex_scores.get(d), dense_scores.get(d)) for d, score in final
+        ]
 
     def _candidate_cosines(self, vec: np.ndarray, lex: Ranked, dense: Ranked) -> dict[str, float]:
         """MiniLM cosine of every candidate: the dense list's own, keyword-only ones from the vector index."""
@@ -221,8 +241,9 @@ class HybridSearcher:
             known.update((p.id, p) for p in self.store.get_papers(missing))
         return known
 
-    def _passage_scores(self, vec: np.ndarray, ids: list[str], papers: dict[str, Paper] | None = None
-                        ) -> dict[str, float]:
+    def _passage_scores(
+        self, vec: np.ndarray, ids: list[str], papers: dict[str, Paper] | None = None
+    ) -> dict[str, float]:
         """Best cached passage cosine of each paper in `ids` (papers with no cached passages are left out)."""
         from paperfeed.search.embed import passage_keys
 
@@ -302,8 +323,11 @@ class HybridSearcher:
             if pid in best:
                 scores[i] = max(scores[i], best[pid])
         order = sorted(range(depth), key=lambda i: -scores[i])  # stable: ties keep the index's order
-        return Ranked(ids=[head[i] for i in order] + ranked.ids[depth:],
-                      scores=[scores[i] for i in order] + ranked.scores[depth:], total=ranked.total)
+        return Ranked(
+            ids=[head[i] for i in order] + ranked.ids[depth:],
+            scores=[scores[i] for i in order] + ranked.scores[depth:],
+            total=ranked.total,
+        )
 
     # -- similar -----------------------------------------------------------------
     def similar(self, paper_id: str, k: int = 10) -> list[Hit]:
@@ -348,8 +372,12 @@ class HybridSearcher:
         papers = self.store.get_papers(paper_ids[:50])
         if not papers:
             return []
-        pseudo = replace(papers[0], id="\x00more-like", title=" ".join(p.title for p in papers),
-                         abstract=" ".join(p.abstract for p in papers))
+        pseudo = replace(
+            papers[0],
+            id="\x00more-like",
+            title=" ".join(p.title for p in papers),
+            abstract=" ".join(p.abstract for p in papers),
+        )
         ranked = self.backends.lexical.more_like_this(pseudo, k + len(skip))
         rows = _lex_rows(ranked, skip=skip)
         return self._hits(rows[:k], frozenset())
@@ -358,16 +386,30 @@ class HybridSearcher:
         from paperfeed.search.refresh import refresh_indexes
 
         passages = self.params.passage_depth > 0  # nothing would read them otherwise
-        return refresh_indexes(self.store, self.backends, self.embedder, progress=progress, passages=passages,
-                               rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None,
-                               rerank_budget_s=rerank_budget_s)
+        return refresh_indexes(
+            self.store,
+            self.backends,
+            self.embedder,
+            progress=progress,
+            passages=passages,
+            rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None,
+            rerank_budget_s=rerank_budget_s,
+        )
 
     def close(self) -> None:
         self.backends.close()
 
     # -- assembling hits -----------------------------------------------------------
-    def _results(self, request: SearchRequest, parsed: ParsedQuery, rows: list[tuple], total: int,
-                 mode: str, notice: str | None, papers: dict[str, Paper] | None = None) -> SearchResults:
+    def _results(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        rows: list[tuple],
+        total: int,
+        mode: str,
+        notice: str | None,
+        papers: dict[str, Paper] | None = None,
+    ) -> SearchResults:
         hits = self._hits(rows, query_stems(_highlight_words(parsed)), papers)
         return SearchResults(request=request, hits=hits, total=total, mode=mode, notice=notice)  # type: ignore[arg-type]
 
@@ -380,22 +422,38 @@ class HybridSearcher:
                 continue  # deleted from the store since it was indexed
             title_html, title_spans = highlight(paper.title, stems)
             abstract_html, abstract_spans = highlight(paper.abstract, stems)
-            hits.append(Hit(paper=paper, score=float(score), lexical_rank=lex_rank, dense_rank=dense_rank,
-                            lexical_score=lex_score, dense_score=dense_score, title_html=title_html,
-                            abstract_html=abstract_html, title_highlights=title_spans,
-                            abstract_highlights=abstract_spans))
+            hits.append(
+                Hit(
+                    paper=paper,
+                    score=float(score),
+                    lexical_rank=lex_rank,
+                    dense_rank=dense_rank,
+                    lexical_score=lex_score,
+                    dense_score=dense_score,
+                    title_html=title_html,
+                    abstract_html=abstract_html,
+                    title_highlights=title_spans,
+                    abstract_highlights=abstract_spans,
+                )
+            )
         return hits
 
 
 def _lex_rows(ranked: Ranked, start: int = 1, skip: set[str] | frozenset[str] = frozenset()) -> list[tuple]:
     """(id, score, lexical_rank, dense_rank, lexical_score, dense_score) rows from a keyword ranking."""
-    return [(i, s, start + n, None, s, None)
-            for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True)) if i not in skip]
+    return [
+        (i, s, start + n, None, s, None)
+        for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True))
+        if i not in skip
+    ]
 
 
 def _dense_rows(ranked: Ranked, skip: set[str] | frozenset[str] = frozenset()) -> list[tuple]:
-    return [(i, s, None, n, None, s)
-            for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True), start=1) if i not in skip]
+    return [
+        (i, s, None, n, None, s)
+        for n, (i, s) in enumerate(zip(ranked.ids, ranked.scores, strict=True), start=1)
+        if i not in skip
+    ]
 
 
 def _highlight_words(parsed: ParsedQuery) -> list[str]:
@@ -447,5 +505,10 @@ def _with_request_filters(parsed: ParsedQuery, request: SearchRequest) -> Parsed
     if since and until and since > until:
         raise QueryError("since", f"the date range is empty: {since} is after {until}")
     filters = Filters(since=since, until=until, categories=categories, exclude_categories=list(f.exclude_categories))
-    return ParsedQuery(should=list(parsed.should), must=must, must_not=list(parsed.must_not), filters=filters,
-                       text_parts=list(parsed.text_parts))
+    return ParsedQuery(
+        should=list(parsed.should),
+        must=must,
+        must_not=list(parsed.must_not),
+        filters=filters,
+        text_parts=list(parsed.text_parts),
+    )

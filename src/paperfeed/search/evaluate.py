@@ -25,6 +25,7 @@ Qrels = dict[str, dict[str, int]]  # query id -> doc id -> relevance
 
 # -- ids: the one place that maps BEIR ids to paperfeed ids ------------------------------
 
+
 def beir_paper_id(doc_id: str) -> str:
     return f"{BEIR_PREFIX}{doc_id}"
 
@@ -34,6 +35,7 @@ def beir_doc_id(paper_id: str) -> str:
 
 
 # -- metrics -------------------------------------------------------------------------
+
 
 def ndcg_at_k(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
     """nDCG@k with linear gains (trec_eval's ndcg_cut, as BEIR reports it)."""
@@ -72,6 +74,7 @@ def mean_metrics(runs: dict[str, list[str]], qrels: Qrels) -> dict[str, float]:
 
 # -- BEIR files ------------------------------------------------------------------------
 
+
 class BeirFormatError(ValueError):
     """A BEIR file that cannot be read; the message names the file and line."""
 
@@ -99,8 +102,13 @@ def read_corpus(path: Path) -> Iterator[PaperRecord]:
         title, text = str(obj.get("title") or ""), str(obj.get("text") or "")
         if not (title or text):
             continue
-        yield PaperRecord(id=beir_paper_id(str(obj["_id"])), title=title or text[:120], abstract=text,
-                          source="beir", origin=f"{path.name}:{n}")
+        yield PaperRecord(
+            id=beir_paper_id(str(obj["_id"])),
+            title=title or text[:120],
+            abstract=text,
+            source="beir",
+            origin=f"{path.name}:{n}",
+        )
 
 
 def read_queries(path: Path) -> dict[str, str]:
@@ -151,6 +159,7 @@ def ingest_corpus(store: Store, corpus: Path, batch: int = 2000) -> int:
 
 # -- running -----------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class ModeResult:
     metrics: dict[str, float] | None
@@ -159,8 +168,9 @@ class ModeResult:
     runs: dict[str, list[str]] = field(default_factory=dict)
 
 
-def run_queries(search: Callable[[SearchRequest], list[str]], queries: dict[str, str], qrels: Qrels,
-                mode: str, depth: int = 100) -> ModeResult:
+def run_queries(
+    search: Callable[[SearchRequest], list[str]], queries: dict[str, str], qrels: Qrels, mode: str, depth: int = 100
+) -> ModeResult:
     """Run every judged query in `mode`; the ranked doc ids are kept for inspection."""
     runs: dict[str, list[str]] = {}
     start = time.perf_counter()

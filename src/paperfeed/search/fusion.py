@@ -58,8 +58,9 @@ def normalise(scores: list[float], how: str = "minmax") -> list[float]:
     return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
 
 
-def fuse(lexical: tuple[list[str], list[float]], dense: tuple[list[str], list[float]],
-         params: FusionParams = FusionParams()) -> list[Fused]:
+def fuse(
+    lexical: tuple[list[str], list[float]], dense: tuple[list[str], list[float]], params: FusionParams = FusionParams()
+) -> list[Fused]:
     """One ranking from two (ids, scores) lists, best first; ties broken by best single rank, then id."""
     lex_ids, lex_scores = lexical
     den_ids, den_scores = dense

@@ -38,8 +38,11 @@ def spans(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     """(start, end) character offsets of the words in `text` whose stem is wanted."""
     if not stems or not text:
         return []
-    return [(m.start(), m.end()) for m in _candidates(stems).finditer(text)
-            if m.group().lower() not in STOPWORDS and stem(m.group()) in stems]
+    return [
+        (m.start(), m.end())
+        for m in _candidates(stems).finditer(text)
+        if m.group().lower() not in STOPWORDS and stem(m.group()) in stems
+    ]
 
 
 def mark(text: str, marks: list[tuple[int, int]]) -> str:

@@ -86,8 +86,14 @@ def _schema() -> tantivy.Schema:
 class TantivyIndex:
     """`LexicalIndex` on tantivy. One writer per index directory (tantivy locks it)."""
 
-    def __init__(self, path: Path, keys: KeyMap, params: LexicalParams | None = None,
-                 writer_heap_mb: int = 256, writer_threads: int = 1) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keys: KeyMap,
+        params: LexicalParams | None = None,
+        writer_heap_mb: int = 256,
+        writer_threads: int = 1,
+    ) -> None:
         self.path = path
         self.keys = keys
         self.params = params or LexicalParams()
@@ -192,8 +198,11 @@ class TantivyIndex:
         words = (clause.text,) if isinstance(clause, Term) else clause.words
         p = self.params
         targets = {
-            "all": (("title", "pf_en", p.title_boost), ("abstract", "pf_en", p.abstract_boost),
-                    ("authors", "pf_name", p.author_boost)),
+            "all": (
+                ("title", "pf_en", p.title_boost),
+                ("abstract", "pf_en", p.abstract_boost),
+                ("authors", "pf_name", p.author_boost),
+            ),
             "title": (("title", "pf_en", 1.0),),
             "abstract": (("abstract", "pf_en", 1.0),),
             "author": (("authors", "pf_name", 1.0),),
@@ -213,15 +222,18 @@ class TantivyIndex:
         out: list[tuple[Occur, Query]] = []
         if filters.since or filters.until:
             rng = Query.range_query(
-                self.schema, "published", FieldType.Integer,
+                self.schema,
+                "published",
+                FieldType.Integer,
                 day_number(filters.since) if filters.since else NO_DATE + 1,
                 day_number(filters.until) if filters.until else 10**7,
             )
             out.append((Occur.Must, Query.const_score_query(rng, 0.0)))
         if filters.categories:
             cats = [Query.term_query(self.schema, "category", c.lower()) for c in filters.categories]
-            out.append((Occur.Must, Query.const_score_query(
-                Query.boolean_query([(Occur.Should, q) for q in cats]), 0.0)))
+            out.append(
+                (Occur.Must, Query.const_score_query(Query.boolean_query([(Occur.Should, q) for q in cats]), 0.0))
+            )
         for c in filters.exclude_categories:
             out.append((Occur.MustNot, Query.term_query(self.schema, "category", c.lower())))
         return out
@@ -313,8 +325,9 @@ class TantivyIndex:
                 parts.append((Occur.Should, Query.boost_query(q, boost * weight)))
         if not parts:
             return Ranked()
-        q = Query.boolean_query([(Occur.Must, Query.boolean_query(parts)),
-                                 (Occur.MustNot, Query.term_query(self.schema, "id", paper.id))])
+        q = Query.boolean_query(
+            [(Occur.Must, Query.boolean_query(parts)), (Occur.MustNot, Query.term_query(self.schema, "id", paper.id))]
+        )
         return self._ranked(searcher, searcher.search(q, limit=limit, count=True))
 
     def words_of(self, text: str) -> list[str]:

@@ -296,9 +296,7 @@ class PgLexicalIndex:
         """
         by_date = order == "date" or not query.has_text
         sql = _Sql()
-        where, rank_q, estimate = self._conditions(
-            sql, query, ranked=True, all_required=order == "date", narrow=narrow
-        )
+        where, rank_q, estimate = self._conditions(sql, query, ranked=True, all_required=order == "date", narrow=narrow)
         if not where and self._stats():
             estimate = self._stats()[2]  # type: ignore[index]  # every paper
         over = budget is not None and estimate is not None and estimate > budget
@@ -458,8 +456,9 @@ def _build_memory(conn: Any, dim: int) -> str:
     """
     rows = int(conn.execute(text("SELECT count(*) FROM paper_vectors")).scalar() or 0)
     need_kb = int(rows * (max(dim, 1) * 4 + 512) * 1.25 / 1024) + 65536
-    current_kb = int(conn.execute(text("SELECT setting::bigint FROM pg_settings WHERE name = 'maintenance_work_mem'"))
-                     .scalar() or 0)
+    current_kb = int(
+        conn.execute(text("SELECT setting::bigint FROM pg_settings WHERE name = 'maintenance_work_mem'")).scalar() or 0
+    )
     return f"{max(current_kb, min(need_kb, 4 * 1024 * 1024))}kB"
 
 

@@ -147,6 +147,7 @@ def clean(text: str) -> str:
 
 # -- lexer ----------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class _Token:
     sign: str  # "", "+", "-"
@@ -186,6 +187,7 @@ def _lex(text: str) -> list[_Token]:
 
 
 # -- parser ---------------------------------------------------------------------
+
 
 def parse_query(q: str | None) -> ParsedQuery:
     """Parse any string into a `ParsedQuery`, or raise `QueryError` naming ``q``."""

@@ -30,8 +30,9 @@ def _bar(enabled: bool, label: str, total: int) -> Iterator[callable]:
     if not enabled or total <= 0:
         yield lambda n: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -131,8 +132,13 @@ def refresh_rerank(store: Store, embedder: object, progress: bool = True, budget
 
 
 def refresh_indexes(
-    store: Store, backends: Backends, embedder: object | None, progress: bool = True, passages: bool = True,
-    rerank: object | None = None, rerank_budget_s: float | None = None,
+    store: Store,
+    backends: Backends,
+    embedder: object | None,
+    progress: bool = True,
+    passages: bool = True,
+    rerank: object | None = None,
+    rerank_budget_s: float | None = None,
 ) -> int:
     """Bring both indexes up to date; returns how many papers the keyword index took in.
 

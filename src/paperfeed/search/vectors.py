@@ -28,14 +28,26 @@ FORMAT_VERSION = 1
 class UsearchIndex:
     """`VectorIndex` on usearch. Keys come from the shared `KeyMap`."""
 
-    def __init__(self, path: Path, keys: KeyMap, connectivity: int = 16, expansion_add: int = 64,
-                 expansion_search: int = 64, dtype: str = "f16", threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keys: KeyMap,
+        connectivity: int = 16,
+        expansion_add: int = 64,
+        expansion_search: int = 64,
+        dtype: str = "f16",
+        threads: int = 0,
+    ) -> None:
         self.path = path
         self.keys = keys
         self._file = path / "vectors.usearch"
         self._state_path = path / "state.json"
-        self._opts = {"connectivity": connectivity, "expansion_add": expansion_add,
-                      "expansion_search": expansion_search, "dtype": dtype}
+        self._opts = {
+            "connectivity": connectivity,
+            "expansion_add": expansion_add,
+            "expansion_search": expansion_search,
+            "dtype": dtype,
+        }
         self._threads = threads  # for bulk adds; 0 = every core (an index build is a batch job)
         self._lock = threading.Lock()  # usearch allows concurrent reads, not reads during a resize
         self._mtime: float | None = None
@@ -53,8 +65,15 @@ class UsearchIndex:
 
     def _new_index(self, dim: int) -> Index:
         o = self._opts
-        return Index(ndim=dim, metric="cos", dtype=o["dtype"], connectivity=o["connectivity"],
-                     expansion_add=o["expansion_add"], expansion_search=o["expansion_search"], multi=False)
+        return Index(
+            ndim=dim,
+            metric="cos",
+            dtype=o["dtype"],
+            connectivity=o["connectivity"],
+            expansion_add=o["expansion_add"],
+            expansion_search=o["expansion_search"],
+            multi=False,
+        )
 
     def _read_state(self) -> dict:
         try:

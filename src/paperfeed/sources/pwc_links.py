@@ -97,8 +97,13 @@ class PwcLinksSource:
                     best[pid] = value
         for pid, link in best.items():
             self.code_urls[pid] = link.repo_url
-            yield Signal(paper_id=pid, source=self.name, kind="github_stars", value=float(link.stars),
-                         observed_at=self.observed_at)
+            yield Signal(
+                paper_id=pid,
+                source=self.name,
+                kind="github_stars",
+                value=float(link.stars),
+                observed_at=self.observed_at,
+            )
 
     @staticmethod
     def _parse(row: dict[str, str]) -> tuple[str, _Link]:

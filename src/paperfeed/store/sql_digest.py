@@ -97,8 +97,14 @@ def _outbox(row: Any) -> OutboxRow:
 _FINISH = (
     update(t.outbox)
     .where(oc.id == bindparam("b_id"), oc.claimed_by == bindparam("b_claim"), oc.status == "pending")
-    .values(status="sent", sent_at=bindparam("b_now"), attempts=oc.attempts + 1, claimed_by=None,
-            claimed_until=None, last_error=None)
+    .values(
+        status="sent",
+        sent_at=bindparam("b_now"),
+        attempts=oc.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
 )
 _ROW_PAPERS = select(oc.subscriber_id, oc.paper_ids).where(oc.id == bindparam("b_id"))
 _INSERT_SENT = insert(t.sent_papers)
@@ -319,8 +325,10 @@ class DigestMixin:
         return total
 
     def active_claims(self, now: str) -> list[str]:
-        stmt = select(oc.claimed_by).distinct().where(
-            oc.status == "pending", oc.claimed_by.is_not(None), oc.claimed_until >= now
+        stmt = (
+            select(oc.claimed_by)
+            .distinct()
+            .where(oc.status == "pending", oc.claimed_by.is_not(None), oc.claimed_until >= now)
         )
         with self.engine.connect() as conn:
             return [r for r in conn.execute(stmt).scalars() if r]
@@ -346,8 +354,12 @@ class DigestMixin:
             done = conn.execute(
                 update(t.outbox)
                 .where(oc.subscriber_id == subscriber_id, oc.status == "pending", oc.kind.in_(kinds))
-                .values(status="skipped", last_error="subscriber no longer receives this", claimed_by=None,
-                        claimed_until=None)
+                .values(
+                    status="skipped",
+                    last_error="subscriber no longer receives this",
+                    claimed_by=None,
+                    claimed_until=None,
+                )
             )
         return done.rowcount
 

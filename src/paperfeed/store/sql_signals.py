@@ -123,9 +123,7 @@ class SignalsMixin:
         last = until.isoformat()
         with self.engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(paper_ids))):
-                stmt = select(p.id, p.published).where(
-                    p.id.in_(chunk), (p.published <= last) | (p.published.is_(None))
-                )
+                stmt = select(p.id, p.published).where(p.id.in_(chunk), (p.published <= last) | (p.published.is_(None)))
                 out.update({r[0]: r[1] for r in conn.execute(stmt)})
         return out
 
@@ -135,10 +133,7 @@ class SignalsMixin:
         with self.engine.connect() as conn:
             rows = conn.execute(select(p.id, p.published).where(p.published >= lo, p.published <= hi)).all()
             newest = conn.execute(
-                select(p.id, p.published)
-                .where(p.published <= hi)
-                .order_by(p.published.desc(), p.id.desc())
-                .limit(pool)
+                select(p.id, p.published).where(p.published <= hi).order_by(p.published.desc(), p.id.desc()).limit(pool)
             ).all()
         return {r[0]: r[1] for r in (*rows, *newest)}
 
@@ -149,13 +144,27 @@ class SignalsMixin:
         """Swap in a (window, day) list atomically: rows are (paper_id, rank >= 1, score, breakdown JSON)."""
         key = day.isoformat()
         payload = [
-            {"window": window, "day": key, "paper_id": pid, "rank": rank, "score": score,
-             "breakdown": breakdown, "computed_at": computed_at}
+            {
+                "window": window,
+                "day": key,
+                "paper_id": pid,
+                "rank": rank,
+                "score": score,
+                "breakdown": breakdown,
+                "computed_at": computed_at,
+            }
             for pid, rank, score, breakdown in rows
         ]
         payload.append(
-            {"window": window, "day": key, "paper_id": MARKER, "rank": 0, "score": 0.0,
-             "breakdown": json.dumps(meta, sort_keys=True), "computed_at": computed_at}
+            {
+                "window": window,
+                "day": key,
+                "paper_id": MARKER,
+                "rank": 0,
+                "score": 0.0,
+                "breakdown": json.dumps(meta, sort_keys=True),
+                "computed_at": computed_at,
+            }
         )
         with self.write_engine.begin() as conn:
             conn.execute(delete(t.trending_scores).where(ts.window == window, ts.day == key))
@@ -181,14 +190,14 @@ class SignalsMixin:
         """
         from paperfeed.store.sql import row_to_paper  # sql.py imports this module
 
-        stmt = select(t.papers, ts.rank, ts.score, ts.breakdown).join(t.papers, p.id == ts.paper_id).where(
-            ts.window == window, ts.day == day.isoformat(), ts.rank > 0
+        stmt = (
+            select(t.papers, ts.rank, ts.score, ts.breakdown)
+            .join(t.papers, p.id == ts.paper_id)
+            .where(ts.window == window, ts.day == day.isoformat(), ts.rank > 0)
         )
         if category:
             pc = t.paper_categories.c
-            stmt = stmt.join(
-                t.paper_categories, and_(pc.paper_id == ts.paper_id, pc.category == category)
-            )
+            stmt = stmt.join(t.paper_categories, and_(pc.paper_id == ts.paper_id, pc.category == category))
         stmt = stmt.order_by(ts.rank).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [(row_to_paper(r), r.rank, r.score, r.breakdown) for r in conn.execute(stmt)]

@@ -37,16 +37,27 @@ def encode(
 ) -> str:
     """The breakdown as stored in `trending_scores.breakdown` (compact JSON, with the line pre-rendered)."""
     return json.dumps(
-        {"c": {k: round(v, 12) for k, v in contributions.items()},
-         "r": {k: round(v, 3) for k, v in rises.items()}, "age": age_days, "d": round(decay, 12), "x": line},
-        separators=(",", ":"), ensure_ascii=False,
+        {
+            "c": {k: round(v, 12) for k, v in contributions.items()},
+            "r": {k: round(v, 3) for k, v in rises.items()},
+            "age": age_days,
+            "d": round(decay, 12),
+            "x": line,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
 
 
 def decode(raw: str) -> dict[str, Any]:
     data = json.loads(raw)
-    return {"c": data.get("c", {}), "r": data.get("r", {}), "age": data.get("age", 0), "d": data.get("d", 1.0),
-            "x": data.get("x", "")}
+    return {
+        "c": data.get("c", {}),
+        "r": data.get("r", {}),
+        "age": data.get("age", 0),
+        "d": data.get("d", 1.0),
+        "x": data.get("x", ""),
+    }
 
 
 def _amount(value: float) -> str:
@@ -64,18 +75,20 @@ def _age(age_days: int) -> str:
 
 
 def explanation(
-    contributions: dict[str, float], rises: dict[str, float], age_days: int, decay: float,
-    window: str, day: date, start: date | None = None,
+    contributions: dict[str, float],
+    rises: dict[str, float],
+    age_days: int,
+    decay: float,
+    window: str,
+    day: date,
+    start: date | None = None,
 ) -> str:
     """One line: the signals that drove the score, biggest first, then the age penalty."""
     total = sum(contributions.values()) or 1.0
-    drivers = sorted(
-        ((k, v) for k, v in contributions.items() if k != "recency" and v > 0), key=lambda kv: -kv[1]
-    )
+    drivers = sorted(((k, v) for k, v in contributions.items() if k != "recency" and v > 0), key=lambda kv: -kv[1])
     when = period(window, day, start)
     age = f"{_age(age_days)} (age weight x{decay:.2f})"
     if not drivers:
         return f"No engagement {when} yet; ranked by recency, {age}."
     parts = [f"{_amount(rises.get(k, 0.0))} {LABELS.get(k, k)} ({v / total:.0%})" for k, v in drivers]
     return f"{', '.join(parts)} {when}; {age}."
-

@@ -204,8 +204,13 @@ class StoreTrending:
             # Lines are pre-rendered for the pages people read; deeper ones render when served.
             line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, window, day) if rank <= 1000 else ""
             rows.append((s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay, line)))
-        meta = {"scales": computed.scales, "signal_id": signal_id, "paper_seq": paper_seq,
-                "half_life": self.config.half_life(window), "candidates": len(rows)}
+        meta = {
+            "scales": computed.scales,
+            "signal_id": signal_id,
+            "paper_seq": paper_seq,
+            "half_life": self.config.half_life(window),
+            "candidates": len(rows),
+        }
         # IntegrityError: another process materialised the same list at the same moment; theirs stands.
         with contextlib.suppress(IntegrityError):
             self.store.replace_trending(window, day, rows, meta, _iso(datetime.now(UTC)))
@@ -319,8 +324,9 @@ class StoreTrending:
         for i, paper in enumerate(papers):
             score, contributions, age, d = self._recency_only(paper, window, day)
             line = ex.explanation(contributions, {}, age, d, window, day)
-            out.append(TrendingEntry(paper=paper, rank=offset + i + 1, score=score, breakdown=contributions,
-                                     explanation=line))
+            out.append(
+                TrendingEntry(paper=paper, rank=offset + i + 1, score=score, breakdown=contributions, explanation=line)
+            )
         return out
 
     # -- custom ranges (computed live, not materialised) ---------------------------------
@@ -344,6 +350,9 @@ class StoreTrending:
         for rank, pid in enumerate(page, start=offset + 1):
             s = by_id[pid]
             line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, "custom", until, since)
-            out.append(TrendingEntry(paper=papers[pid], rank=rank, score=s.score, breakdown=dict(s.contributions),
-                                     explanation=line))
+            out.append(
+                TrendingEntry(
+                    paper=papers[pid], rank=rank, score=s.score, breakdown=dict(s.contributions), explanation=line
+                )
+            )
         return out

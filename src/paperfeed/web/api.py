@@ -68,10 +68,15 @@ def api_search(
         next_url = f"{base}/api/v1/search" + qs(dict(request.query_params), page=req.page + 1)
     return {
         "query": {
-            "q": req.q, "category": req.category, "author": req.author,
+            "q": req.q,
+            "category": req.category,
+            "author": req.author,
             "since": req.since.isoformat() if req.since else None,
             "until": req.until.isoformat() if req.until else None,
-            "sort": req.sort, "mode": req.mode, "page": req.page, "page_size": req.page_size,
+            "sort": req.sort,
+            "mode": req.mode,
+            "page": req.page,
+            "page_size": req.page_size,
         },
         "mode": view.results.mode if view.results else None,
         "total": view.total,
@@ -123,8 +128,15 @@ def api_paper(request: Request, paper_id: str) -> dict[str, Any]:
     return out
 
 
-def _listing(request: Request, period: Period, date: str | None, category: str | None, page: int, limit: int,
-             key: str | None = None) -> dict[str, Any]:
+def _listing(
+    request: Request,
+    period: Period,
+    date: str | None,
+    category: str | None,
+    page: int,
+    limit: int,
+    key: str | None = None,
+) -> dict[str, Any]:
     pf = request.app.state.pf
     if key is not None and period == "week":
         day = parse_week(key, "week")
@@ -134,7 +146,13 @@ def _listing(request: Request, period: Period, date: str | None, category: str |
         day = parse_date(date, "date")
     day = day or views.latest_day(pf)
     view = views.listing_view(
-        pf, request.app.state.engagement, period, day, parse_category(category), page, min(limit, MAX_PAGE_SIZE),
+        pf,
+        request.app.state.engagement,
+        period,
+        day,
+        parse_category(category),
+        page,
+        min(limit, MAX_PAGE_SIZE),
         trending_limit=0,
     )
     base = _base(request)
@@ -163,7 +181,10 @@ def api_daily(request: Request, date: DateQ = None, category: CategoryQ = None, 
 def api_weekly(
     request: Request,
     week: Annotated[str | None, Query(description="ISO week, YYYY-Www (or give any date in it).")] = None,
-    date: DateQ = None, category: CategoryQ = None, page: PageQ = 1, limit: LimitQ = 50,
+    date: DateQ = None,
+    category: CategoryQ = None,
+    page: PageQ = 1,
+    limit: LimitQ = 50,
 ):
     return _listing(request, "week", date, category, page, limit, key=week)
 
@@ -172,7 +193,10 @@ def api_weekly(
 def api_monthly(
     request: Request,
     month: Annotated[str | None, Query(description="Month, YYYY-MM (or give any date in it).")] = None,
-    date: DateQ = None, category: CategoryQ = None, page: PageQ = 1, limit: LimitQ = 50,
+    date: DateQ = None,
+    category: CategoryQ = None,
+    page: PageQ = 1,
+    limit: LimitQ = 50,
 ):
     return _listing(request, "month", date, category, page, limit, key=month)
 

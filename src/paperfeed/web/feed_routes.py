@@ -66,7 +66,13 @@ def named_feed(request: Request, name: str, fmt: str) -> Response:
         period = _PERIODS[name]
         explicit = parse_date(q.get("date"), "date")
         view = views.listing_view(
-            pf, request.app.state.engagement, period, explicit or views.latest_day(pf), category, 1, FEED_SIZE,
+            pf,
+            request.app.state.engagement,
+            period,
+            explicit or views.latest_day(pf),
+            category,
+            1,
+            FEED_SIZE,
             trending_limit=0,
         )
         params = {"date": explicit.isoformat() if explicit else None, "category": category}

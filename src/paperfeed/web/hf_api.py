@@ -73,8 +73,15 @@ def hf_daily_papers(
     if submitter:
         return JSONResponse([])
     view = views.listing_view(
-        pf, request.app.state.engagement, period, day, None, p + 1, limit,
-        trending_limit=0, sort="trending" if order == "trending" else "published",
+        pf,
+        request.app.state.engagement,
+        period,
+        day,
+        None,
+        p + 1,
+        limit,
+        trending_limit=0,
+        sort="trending" if order == "trending" else "published",
     )
     body = [hf_list_item(paper, view.upvotes.get(paper.id, 0)) for paper in view.papers]
     headers = {"Link": _next_link(request, p)} if view.has_next_page else {}

@@ -130,8 +130,12 @@ async def upvote(request: Request, paper_id: str) -> Response:
     )
     status = 429 if outcome.status == "rate_limited" else 200
     if wants_json:
-        body = {"paper_id": paper.id, "status": outcome.status, "upvotes": outcome.upvotes,
-                "message": UPVOTE_MESSAGES[outcome.status]}
+        body = {
+            "paper_id": paper.id,
+            "status": outcome.status,
+            "upvotes": outcome.upvotes,
+            "message": UPVOTE_MESSAGES[outcome.status],
+        }
         return JSONResponse(body, status_code=status)
     target = "/papers/" + quote(paper.id, safe="/.-_") + f"?upvote={outcome.status}#upvote-count"
     return RedirectResponse(target, status_code=303)

@@ -149,8 +149,16 @@ def paper_markdown(paper: Paper, upvotes: int, page_url: str) -> str:
     if meta:
         lines += ["  \n".join(meta), ""]
     lines += ["## Abstract", "", paper.abstract.strip(), ""]
-    links = [(label, url) for label, url in (("arXiv", paper.abs_url), ("PDF", paper.pdf_url),
-                                             ("Code", paper.code_url), ("Project page", paper.project_url)) if url]
+    links = [
+        (label, url)
+        for label, url in (
+            ("arXiv", paper.abs_url),
+            ("PDF", paper.pdf_url),
+            ("Code", paper.code_url),
+            ("Project page", paper.project_url),
+        )
+        if url
+    ]
     if links:
         lines += ["## Links", ""] + [f"- [{label}]({url})" for label, url in links] + [""]
     return "\n".join(lines)

@@ -61,13 +61,21 @@ def _message(request: Request, title: str, message: str, status: int = 200) -> H
 
 
 def _bad_link(request: Request, exc: TokenError) -> HTMLResponse:
-    return _message(request, "This link does not work", f"{exc.reason}. Subscribe again from any page to get a new "
-                    "link.", status=403)
+    return _message(
+        request,
+        "This link does not work",
+        f"{exc.reason}. Subscribe again from any page to get a new link.",
+        status=403,
+    )
 
 
 def _csrf_refused(request: Request) -> HTMLResponse:
-    return _message(request, "Please try again", "The form's security token is missing or expired; go back, "
-                    "reload the page and send the form again.", status=403)
+    return _message(
+        request,
+        "Please try again",
+        "The form's security token is missing or expired; go back, reload the page and send the form again.",
+        status=403,
+    )
 
 
 # -- subscribe ----------------------------------------------------------------------
@@ -97,16 +105,20 @@ async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONRe
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):
-        return JSONResponse({"error": {"param": "body", "message": 'send JSON: {"email": "you@example.org"}'}},
-                            status_code=400)
+        return JSONResponse(
+            {"error": {"param": "body", "message": 'send JSON: {"email": "you@example.org"}'}}, status_code=400
+        )
     svc = _service(request)
     try:
         admission = svc.admit(body.get("email"), _network(request))
     except PrefsError as exc:
         return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
     except RateLimited as exc:
-        return JSONResponse({"error": {"param": "email", "message": str(exc)}}, status_code=429,
-                            headers={"Retry-After": str(exc.retry_after_s)})
+        return JSONResponse(
+            {"error": {"param": "email", "message": str(exc)}},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
     background.add_task(svc.process, admission)
     return JSONResponse({"status": "accepted", "message": SUBSCRIBE_ACCEPTED}, status_code=202)
 
@@ -140,9 +152,18 @@ async def confirm(request: Request, token: str) -> Response:
 def _manage_page(request: Request, token: str, sub: Any, status: int = 200, **extra: Any) -> HTMLResponse:
     prefs = _service(request).preferences(sub)
     return _page(
-        request, "manage.html", status, sub=sub, prefs=prefs, token=token, frequencies=FREQUENCIES,
-        weekdays=WEEKDAYS, timezones=timezone_names(), limits=TOPIC_LIMITS,
-        topics_text={k: "\n".join(v) for k, v in prefs.topics.items()}, **extra,
+        request,
+        "manage.html",
+        status,
+        sub=sub,
+        prefs=prefs,
+        token=token,
+        frequencies=FREQUENCIES,
+        weekdays=WEEKDAYS,
+        timezones=timezone_names(),
+        limits=TOPIC_LIMITS,
+        topics_text={k: "\n".join(v) for k, v in prefs.topics.items()},
+        **extra,
     )
 
 
@@ -182,8 +203,14 @@ def export(request: Request, token: str) -> Response:
     except TokenError as exc:
         return _bad_link(request, exc)
     body = json.dumps(svc.export(sub), indent=2, ensure_ascii=False)
-    return Response(body, media_type="application/json", headers={
-        "Content-Disposition": 'attachment; filename="paperfeed-subscription.json"', "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="paperfeed-subscription.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/subscribe/manage/{token}/delete", include_in_schema=False)
@@ -197,8 +224,9 @@ async def delete(request: Request, token: str) -> HTMLResponse:
     except TokenError as exc:
         return _bad_link(request, exc)
     svc.delete(sub)
-    return _message(request, "Deleted", "Your address, preferences and mail history are erased. Nothing more "
-                    "will be sent.")
+    return _message(
+        request, "Deleted", "Your address, preferences and mail history are erased. Nothing more will be sent."
+    )
 
 
 # -- unsubscribe ----------------------------------------------------------------------
@@ -223,8 +251,9 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
     except TokenError as exc:
         return _bad_link(request, exc)
     svc.unsubscribe(sub, datetime.now(UTC))
-    return _message(request, "Unsubscribed", "You will get no more digests. Subscribe again from any page if you "
-                    "change your mind.")
+    return _message(
+        request, "Unsubscribed", "You will get no more digests. Subscribe again from any page if you change your mind."
+    )
 
 
 # -- JSON preferences -------------------------------------------------------------------

@@ -62,7 +62,10 @@ def upgrade() -> None:
     bind.execute(sa.text("SET LOCAL statement_timeout = 0"))
     bind.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
     folding = _has_unaccent(bind)
-    for name, base, stem in (("paperfeed_english", "english", "english_stem"), ("paperfeed_simple", "simple", "simple")):
+    for name, base, stem in (
+        ("paperfeed_english", "english", "english_stem"),
+        ("paperfeed_simple", "simple", "simple"),
+    ):
         op.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {name}")
         op.execute(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{base})")
         if folding:
