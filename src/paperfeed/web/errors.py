@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperfeed.search.base import QueryError
+from paperfeed.web.security import SECURITY_HEADERS
 from paperfeed.web.templating import render
 
 log = logging.getLogger("paperfeed.web")
@@ -81,4 +82,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, None, "an internal error occurred; it has been logged")
+        response = error_response(request, 500, None, "an internal error occurred; it has been logged")
+        # Starlette answers unhandled exceptions from its outermost layer, outside every
+        # middleware `create_app` adds, so SecurityHeadersMiddleware never sees this response.
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name.decode(), value.decode())
+        return response
