@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -43,8 +45,6 @@ async def test_boundary_dates_are_400_naming_the_parameter(client: httpx.AsyncCl
 
 
 def test_span_shifts_stop_at_the_ends_of_the_calendar() -> None:
-    from datetime import date
-
     last = Span.containing("week", date.max)
     assert last.end == date.max and last.shifted(1) == last
     assert Span.containing("month", date.max).shifted(1).start == date(9999, 12, 1)
@@ -64,3 +64,87 @@ async def test_a_500_page_still_carries_the_security_headers(app: FastAPI) -> No
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
     assert "boom" not in r.text
+
+
+# -- only http(s) URLs become links --------------------------------------------------------------
+HOSTILE_LINKS = ("javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>", " JavaScript:x")
+
+
+@pytest.fixture
+def hostile_paper(web_pf) -> str:
+    """A paper stored with hostile links, as a database filled before sources checked them holds."""
+    from paperfeed.models import PaperRecord
+
+    web_pf.store.upsert_papers(
+        [
+            PaperRecord(
+                id="2607.10099",
+                title="Hostile links",
+                abstract="Stored before sources checked URL schemes.",
+                submitted=date(2026, 7, 14),
+                code_url=HOSTILE_LINKS[0],
+                project_url=HOSTILE_LINKS[1],
+                pdf_url=HOSTILE_LINKS[2],
+                source="old",
+            )
+        ]
+    )
+    return "2607.10099"
+
+
+async def test_hostile_stored_links_are_never_links(client: httpx.AsyncClient, hostile_paper: str) -> None:
+    for path in (
+        f"/papers/{hostile_paper}",
+        f"/api/v1/papers/{hostile_paper}",
+        f"/api/papers/{hostile_paper}",
+        f"/papers/{hostile_paper}.md",
+        "/feeds/daily.atom?date=2026-07-14",
+        "/api/v1/daily?date=2026-07-14",
+        "/api/daily_papers?date=2026-07-14",
+    ):
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert "Hostile links" in r.text, path
+        body = r.text.lower()
+        assert "javascript:" not in body and "data:text/html" not in body, path
+
+
+def test_hostile_links_never_reach_a_digest_mail() -> None:
+    from datetime import UTC, datetime
+
+    from paperfeed.digest.model import Digest, DigestItem
+    from paperfeed.digest.render import Links, render_digest
+    from paperfeed.models import Paper
+
+    paper = Paper(
+        id="2611.00001",
+        title="Hostile links",
+        abstract="a",
+        version=1,
+        authors=["A"],
+        categories=["cs.CL"],
+        submitted=date(2026, 11, 3),
+        updated=None,
+        announced=None,
+        abs_url=None,
+        pdf_url=HOSTILE_LINKS[2],
+        code_url=HOSTILE_LINKS[0],
+        project_url=HOSTILE_LINKS[1],
+        doi=None,
+        comment=None,
+        journal_ref=None,
+        content_hash="h",
+    )
+    digest = Digest(1, "r@example.org", "daily:2026-11-03", date(2026, 11, 3), "daily", [], [DigestItem(paper, "why")])
+    links = Links("https://p.example", "https://p.example/m", "https://p.example/u", "mailto:u@p.example")
+    rendered = render_digest(
+        digest,
+        links=links,
+        sender="p <d@p.example>",
+        msg_id="<x@p.example>",
+        when=datetime.now(UTC),
+        domain="p.example",
+    )
+    assert "Hostile links" in rendered.html
+    for text in (rendered.html.lower(), rendered.text.lower()):
+        assert "javascript:" not in text and "data:text/html" not in text
