@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, plain, print_json
 from paperfeed.ingest import IngestFailed, IngestReport, StrictStop, ingest
 from paperfeed.sources.base import Source, SourceError
 from paperfeed.sources.files import FORMATS, FileSource
@@ -97,13 +97,13 @@ def report_and_exit(reports: list[IngestReport], json_: bool) -> None:
     else:
         for r in reports:
             for rejection in r.rejections[:20]:
-                err_console.print(f"rejected: {rejection}", highlight=False, markup=False)
+                err_console.print(plain(f"rejected: {rejection}"), highlight=False)
             if len(r.rejections) > 20:
                 err_console.print(f"... and {len(r.rejections) - 20} more rejections (use --json for all)")
             resumed = " (resumed)" if r.resumed else ""
-            console.print(f"{r.source}{resumed}: {r.summary()}", highlight=False, soft_wrap=True, markup=False)
+            console.print(plain(f"{r.source}{resumed}: {r.summary()}"), highlight=False, soft_wrap=True)
             if r.error:
-                err_console.print(f"error: {r.source}: {r.error}", highlight=False, markup=False)
+                err_console.print(plain(f"error: {r.source}: {r.error}"), highlight=False)
     if rejected or failed:
         sys.exit(1)
 
