@@ -148,3 +148,21 @@ def test_hostile_links_never_reach_a_digest_mail() -> None:
     assert "Hostile links" in rendered.html
     for text in (rendered.html.lower(), rendered.text.lower()):
         assert "javascript:" not in text and "data:text/html" not in text
+
+
+# -- the Host header is the client's: never reflected ------------------------------------------------
+async def test_trailing_slash_redirect_uses_the_base_url_not_the_host_header(client: httpx.AsyncClient, web_pf) -> None:
+    base = web_pf.settings.base_url.rstrip("/")
+    r = await client.get("/api/v1/stats/?x=1", headers={"host": "evil.example"})
+    assert r.status_code == 307
+    assert r.headers["location"] == f"{base}/api/v1/stats?x=1"
+    assert "evil.example" not in r.headers["location"]
+    assert (await client.get("/no/such/page/")).status_code == 404
+
+
+async def test_link_header_uses_the_base_url_not_the_host_header(client: httpx.AsyncClient, web_pf) -> None:
+    base = web_pf.settings.base_url.rstrip("/")
+    r = await client.get("/api/daily_papers?date=2026-07-14&limit=1", headers={"host": "evil.example"})
+    assert r.status_code == 200
+    link = r.headers["link"]
+    assert link.startswith(f"<{base}/api/daily_papers?") and "p=1" in link and "evil.example" not in link

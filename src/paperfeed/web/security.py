@@ -143,7 +143,7 @@ def cross_site_reason(request: Request, base_url: str) -> str | None:
     Browsers mark every request a page makes with ``Sec-Fetch-Site`` and, for a POST or PUT,
     with ``Origin``; clients that are not browsers (curl, scripts) send neither, and they
     cannot be driven by a web page, so their requests pass. An Origin is accepted when it
-    is the configured base URL's or the one the request itself was sent to.
+    is the configured base URL's: not the Host header's, which a DNS-rebinding page controls.
     """
     fetch_site = request.headers.get("sec-fetch-site", "").lower()
     if fetch_site in ("cross-site", "same-site"):
@@ -151,8 +151,7 @@ def cross_site_reason(request: Request, base_url: str) -> str | None:
     origin = request.headers.get("origin")
     if origin is None:
         return None
-    allowed = {origin_of(base_url), origin_of(str(request.base_url))}
-    if origin.strip().lower() == "null" or origin_of(origin) not in allowed:
+    if origin.strip().lower() == "null" or origin_of(origin) != origin_of(base_url):
         return f"requests from origin '{origin[:80]}' are refused"
     return None
 
