@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Addresses whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (its forwarded_allow_ips):
     # comma-separated IPs or CIDR networks of the reverse proxies, or "*" when only proxies can reach it.
     trusted_proxies: str = "127.0.0.1"
+    # abuse limits per network (IPv4 /24, IPv6 /48), counted in the database so all workers share them
+    upvotes_per_paper_per_network: int = 10
+    upvotes_per_network_per_hour: int = 60
+    views_per_network_per_hour: int = 600
 
     # sources
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"

@@ -31,6 +31,23 @@ def http_url(value: object) -> str | None:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class SignalLimit:
+    """At most `max_count` signals of `kind` from `network` (on `paper_id`, when given) since `since`.
+
+    The web layer's abuse limits. They are counted in the signals table itself, so every
+    worker process and host of one install shares them, and a limit keyed on the network
+    holds however often a visitor clears its cookies.
+    """
+
+    name: str
+    kind: str
+    network: str
+    max_count: int
+    since: datetime | None = None  # None: ever
+    paper_id: str | None = None
+
+
 @dataclass(slots=True)
 class PaperRecord:
     """One normalised sighting of a paper, as any source yields it."""

@@ -166,3 +166,61 @@ async def test_link_header_uses_the_base_url_not_the_host_header(client: httpx.A
     assert r.status_code == 200
     link = r.headers["link"]
     assert link.startswith(f"<{base}/api/daily_papers?") and "p=1" in link and "evil.example" not in link
+
+
+# -- abuse limits that hold: per network, in the database, whatever the cookies ----------------------
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def _upvote_as_new_visitor(transport: httpx.ASGITransport, paper: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as visitor:  # fresh cookie jar
+        token = _csrf((await visitor.get(f"/papers/{paper}")).text)
+        return await visitor.post(
+            f"/upvote/{paper}", data={"csrf_token": token}, headers={"Accept": "application/json"}
+        )
+
+
+async def test_clearing_cookies_cannot_pass_the_per_paper_network_cap(app: FastAPI, web_pf) -> None:
+    from paperfeed.web.engagement import EngagementLimits
+
+    cap = EngagementLimits().upvotes_per_paper
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 1234))
+    statuses = [(await _upvote_as_new_visitor(transport, "2607.10004")).json()["status"] for _ in range(cap + 5)]
+    assert statuses == ["recorded"] * cap + ["network_cap"] * 5
+    assert web_pf.store.upvote_counts(["2607.10004"]) == {"2607.10004": cap}
+    # another network is not affected
+    other = httpx.ASGITransport(app=app, client=("192.0.2.9", 1234))
+    assert (await _upvote_as_new_visitor(other, "2607.10004")).json()["status"] == "recorded"
+
+
+async def test_a_failing_view_write_never_fails_the_read(client: httpx.AsyncClient, web_pf) -> None:
+    from sqlalchemy import text
+
+    with web_pf.store.write_engine.begin() as conn:  # what a full disk looks like to the writer
+        conn.execute(
+            text(
+                "CREATE TRIGGER no_views BEFORE INSERT ON signals WHEN NEW.kind = 'view' "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        )
+    r = await client.get("/papers/2607.10001")
+    assert r.status_code == 200 and "Sparse Diffusion Transformers" in r.text
+
+
+async def test_cookieless_views_are_capped_per_network(app: FastAPI, web_pf) -> None:
+    from sqlalchemy import func, select
+
+    from paperfeed.store import schema as t
+    from paperfeed.web.engagement import EngagementLimits
+
+    app.state.engagement.limits = EngagementLimits(views_per_hour=3)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.30", 1234))
+    for _ in range(6):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as visitor:
+            assert (await visitor.get("/papers/2607.10001")).status_code == 200
+    with web_pf.store.engine.connect() as conn:
+        views = conn.execute(select(func.count()).select_from(t.signals).where(t.signals.c.kind == "view")).scalar()
+    assert views == 3

@@ -78,8 +78,14 @@ def signer_of(request: Request) -> Signer:
 
 
 def set_cookie(request: Request, name: str, value: str, max_age: int, http_only: bool = True) -> None:
-    """Queue a cookie for whatever response this request ends with (HTML, JSON or redirect)."""
-    secure = request.url.scheme == "https"
+    """Queue a cookie for whatever response this request ends with (HTML, JSON or redirect).
+
+    `Secure` when the client's scheme was https: the request's own scheme (uvicorn sets it
+    from a trusted proxy's X-Forwarded-Proto) or an https base URL, which means the site is
+    only reached over TLS whatever the proxy says.
+    """
+    base_url = request.app.state.pf.settings.base_url
+    secure = request.url.scheme == "https" or base_url.lower().startswith("https://")
     parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "SameSite=Lax"]
     if http_only:
         parts.append("HttpOnly")
