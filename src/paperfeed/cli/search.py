@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, plain, print_json
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, plain, print_json, safe
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
 
 
@@ -117,7 +118,7 @@ def search(
         )
         return
     if results.notice:
-        console.print(f"[yellow]{results.notice}[/]", highlight=False)
+        console.print(Text(safe(results.notice), style="yellow"), highlight=False)
     _print_hits(results.hits, start=(page - 1) * page_size + 1)
     console.print(f"{results.total} results ({results.mode})", highlight=False)
 
