@@ -297,6 +297,10 @@ def test_add_signal_within_limits_never_overshoots_under_concurrency(corpus: Sto
     assert s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(5), actor="z", network="n1"), hourly) == (
         "rate_limited"
     )
+    # a batch is counted signal by signal, each after the batch's earlier ones
+    views = [Signal("2503.00002", "local", "view", 1, at(5), actor=f"v{i}", network="n3") for i in range(4)]
+    cap3 = [SignalLimit("views", "view", "n3", 3, since=at(5, 0))]
+    assert s.add_signals_within([(v, cap3) for v in views]) == [None, None, None, "views"]
     later = [SignalLimit("rate_limited", "upvote", "n1", 6, since=at(6, 0))]
     assert (
         s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(6), actor="z", network="n1"), later) is None

@@ -140,6 +140,10 @@ class Store(Protocol):
         """
         ...
 
+    def add_signals_within(self, items: Sequence[tuple[Signal, Sequence[SignalLimit]]]) -> list[str | None]:
+        """`add_signal_within` for a batch, in one transaction; the outcome of each, in order."""
+        ...
+
     # trending (store/sql_signals.py): signal reads and materialised lists ---------
     def event_signals(self, start: str, end: str, kinds: Iterable[str]) -> list[tuple[Any, ...]]:
         """(paper_id, kind, value, actor, network) of events observed in [start, end), in id order."""

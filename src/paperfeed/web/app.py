@@ -100,6 +100,7 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
         if threads:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        _app.state.engagement.close()  # writes the queued views
         if close_on_shutdown:
             pf.close()
 
