@@ -69,7 +69,7 @@ def open_from(ctx: typer.Context) -> Paperfeed:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(Text.assemble(("error:", "bold red"), " ", safe(message)), highlight=False)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", safe(message)), highlight=False, soft_wrap=True)
     sys.exit(code)
 
 

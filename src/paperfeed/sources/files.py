@@ -27,6 +27,7 @@ import orjson
 from paperfeed.models import PaperRecord
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.normalize import (
+    capped,
     clean_text,
     hash_id,
     paper_id,
@@ -174,6 +175,12 @@ def parse_seed_page(lines: list[str], origin: str) -> Iterator[PaperRecord | Rej
         where = f"{origin}:{start + i + 1}"
         if not title:
             yield Rejection(where, "title", "missing")
+            continue
+        try:
+            capped(title, "title")
+            capped(abstract, "abstract")
+        except RecordError as exc:
+            yield Rejection(where, exc.field, exc.message)
             continue
         yield PaperRecord(id=hash_id(title, abstract), title=title, abstract=abstract, source="seed", origin=where)
 
