@@ -66,7 +66,10 @@ class LexicalIndex(Protocol):
 class VectorIndex(Protocol):
     """Nearest-neighbour search over L2-normalised paper embeddings (cosine)."""
 
-    dim: int
+    @property
+    def dim(self) -> int:
+        """Dimensions of the stored vectors; 0 while the index is empty."""
+        ...
 
     def search(self, vector: np.ndarray, limit: int) -> Ranked:
         """The `limit` nearest papers; scores are cosine similarities (higher is closer)."""

@@ -73,6 +73,10 @@ class Searcher(Protocol):
 
     def more_like(self, paper_ids: list[str], k: int = 10, exclude: set[str] | None = None) -> list[Hit]: ...
 
+    def close(self) -> None:
+        """Release index files and threads; the searcher is not used afterwards."""
+        ...
+
     def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
         """Bring the index up to date with the store; returns how many papers were (re)indexed.
 

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from paperfeed.search.fusion import FusionParams, RescoreParams, fuse, two_stage
 from paperfeed.search.highlight import highlight, query_stems
 from paperfeed.search.query import Filters, ParsedQuery, Phrase, Term, parse_query, split_words
 from paperfeed.store.base import Store
+
+if TYPE_CHECKING:
+    from paperfeed.search.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +63,27 @@ class HybridSearcher:
         self,
         store: Store,
         backends: Backends,
-        embedder_loader: Callable[[], object | None] | None = None,
+        embedder_loader: Callable[[], Embedder | None] | None = None,
         params: EngineParams | None = None,
         embedder_off_reason: str | None = None,
-        rerank_loader: Callable[[], object | None] | None = None,
+        rerank_loader: Callable[[], Embedder | None] | None = None,
     ) -> None:
         self.store = store
         self.backends = backends
         self.params = params or EngineParams()
         self._loader = embedder_loader
-        self._embedder: object | None = None
+        self._embedder: Embedder | None = None
         self._embedder_tried = embedder_loader is None
         self._off_reason = embedder_off_reason
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._rerank_loader = rerank_loader
-        self._reranker: object | None = None
+        self._reranker: Embedder | None = None
         self._reranker_tried = rerank_loader is None
 
     # -- embedder ----------------------------------------------------------------
     @property
-    def embedder(self) -> object | None:
+    def embedder(self) -> Embedder | None:
         """The embedder, loaded on first use; None (with a reason kept) when unavailable."""
         if not self._embedder_tried:
             self._embedder_tried = True
@@ -91,7 +95,7 @@ class HybridSearcher:
         return self._embedder
 
     @property
-    def reranker(self) -> object | None:
+    def reranker(self) -> Embedder | None:
         """The optional second model (`Settings.rerank_model`), loaded on first use; None when off or broken."""
         if not self._reranker_tried:
             self._reranker_tried = True
@@ -173,13 +177,8 @@ class HybridSearcher:
         if mode == "dense":
             rows = _dense_rows(dense)
             if request.sort == "date":
-                papers = {p.id: p for p in self.store.get_papers(dense.ids)}
-                rows.sort(
-                    key=lambda r: (
-                        papers[r[0]].published.toordinal() if r[0] in papers and papers[r[0]].published else 0
-                    ),
-                    reverse=True,
-                )
+                day = {p.id: p.published.toordinal() for p in self.store.get_papers(dense.ids) if p.published}
+                rows.sort(key=lambda r: day.get(r[0], 0), reverse=True)
             return self._results(request, parsed, rows[offset:depth], len(rows), mode, notice)
 
         assert lex_future is not None
@@ -270,11 +269,11 @@ class HybridSearcher:
 
         papers = self._papers(ids, papers)
         keys = {pid: text_key(paper_text(papers[pid].title, papers[pid].abstract)) for pid in ids if pid in papers}
-        cached = self.store.get_embeddings(model.name, list(keys.values()))  # type: ignore[attr-defined]
+        cached = self.store.get_embeddings(model.name, list(keys.values()))
         if len(cached) < len(set(keys.values())):
             return {}
         try:
-            qvec = model.embed_query(parsed.semantic_text())  # type: ignore[attr-defined]
+            qvec = model.embed_query(parsed.semantic_text())
         except Exception as exc:
             log.warning("re-rank model failed on a query, ranking without it: %s", exc)
             return {}

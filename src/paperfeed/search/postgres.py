@@ -328,7 +328,7 @@ class PgLexicalIndex:
         if not rows:
             total = 0
             if offset > 0:  # a page past the end still reports how many matched
-                total = int(estimate) if over else self._count(cond, sql.params)
+                total = int(estimate) if over and estimate is not None else self._count(cond, sql.params)
             return Ranked(total=total)
         total = int(rows[0][2])
         if over:
@@ -337,7 +337,7 @@ class PgLexicalIndex:
 
     def _count(self, cond: str, params: dict[str, Any]) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM papers WHERE {cond}"), params).scalar())
+            return int(conn.execute(text(f"SELECT count(*) FROM papers WHERE {cond}"), params).scalar_one())
 
     def _recent_cutoff(self, budget: int, estimate: float, since: str | None, until: str | None) -> str | None:
         """The ``published`` date after which about `budget` of the `estimate` matches lie (pg_stats histogram).
@@ -504,7 +504,7 @@ class PgVectorIndex:
 
     def count(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM paper_vectors")).scalar())
+            return int(conn.execute(text("SELECT count(*) FROM paper_vectors")).scalar_one())
 
     def is_empty(self) -> bool:
         """One row looked up, not a million counted (count(*) took ~80 ms per query at 1M papers)."""
@@ -534,7 +534,9 @@ class PgVectorIndex:
         dim = int(meta["dim"])
         with self.engine.begin() as conn:
             conn.execute(text(f"CREATE TEMP TABLE _vectors_in (paper_id text, embedding vector({dim})) ON COMMIT DROP"))
-            cursor = conn.connection.driver_connection.cursor()
+            driver = conn.connection.driver_connection
+            assert driver is not None, "a connection inside a transaction always has its driver connection"
+            cursor = driver.cursor()
             with cursor, cursor.copy("COPY _vectors_in FROM STDIN WITH (FORMAT binary)") as copy:
                 copy.write(_binary_copy(paper_ids, vectors))
             conn.execute(

@@ -10,7 +10,7 @@ the store keys them by content), and a different embedder rebuilds the vectors.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -26,7 +26,7 @@ VECTOR_COMMIT_EVERY = 4096
 
 
 @contextmanager
-def _bar(enabled: bool, label: str, total: int) -> Iterator[callable]:
+def _bar(enabled: bool, label: str, total: int) -> Iterator[Callable[[int], None]]:
     if not enabled or total <= 0:
         yield lambda n: None
         return

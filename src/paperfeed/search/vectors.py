@@ -42,11 +42,11 @@ class UsearchIndex:
         self.keys = keys
         self._file = path / "vectors.usearch"
         self._state_path = path / "state.json"
-        self._opts = {
+        self._dtype = dtype
+        self._graph = {
             "connectivity": connectivity,
             "expansion_add": expansion_add,
             "expansion_search": expansion_search,
-            "dtype": dtype,
         }
         self._threads = threads  # for bulk adds; 0 = every core (an index build is a batch job)
         self._lock = threading.Lock()  # usearch allows concurrent reads, not reads during a resize
@@ -64,11 +64,11 @@ class UsearchIndex:
             self._embedder, self.dim, self._seq = None, 0, 0  # unknown layout: start over
 
     def _new_index(self, dim: int) -> Index:
-        o = self._opts
+        o = self._graph
         return Index(
             ndim=dim,
             metric="cos",
-            dtype=o["dtype"],
+            dtype=self._dtype,
             connectivity=o["connectivity"],
             expansion_add=o["expansion_add"],
             expansion_search=o["expansion_search"],

@@ -16,6 +16,7 @@ from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
 
 if TYPE_CHECKING:
     import numpy as np
+    from sqlalchemy.engine import Engine
 
 
 @dataclass(slots=True)
@@ -86,6 +87,9 @@ class Store(Protocol):
     """What the rest of paperfeed may ask of storage."""
 
     url: str
+    # The SQLAlchemy engine that writes: `migrate-to` copies through it, and the PostgreSQL search backend
+    # runs its statements on it (both implementations are SQL stores).
+    write_engine: Engine
 
     # papers -----------------------------------------------------------------
     def upsert_papers(

@@ -150,7 +150,7 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                     self._write_checkpoint(conn, *checkpoint)
                 return result
             ids = list(batch)
-            stored_rows = {}
+            stored_rows: dict[str, Any] = {}
             for chunk in _chunks(ids, 900):
                 for row in conn.execute(select(t.papers).where(t.papers.c.id.in_(chunk))):
                     stored_rows[row.id] = row
@@ -168,8 +168,8 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
             history: list[dict[str, Any]] = []
             new_sources: list[dict[str, Any]] = []
             for paper_id, recs in batch.items():
-                row = stored_rows.get(paper_id)
-                before = _row_to_values(row) if row is not None else None
+                stored = stored_rows.get(paper_id)
+                before = _row_to_values(stored) if stored is not None else None
                 values = before
                 for rec in recs:
                     values = merge(values, rec)
@@ -180,18 +180,22 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                         )
                 assert values is not None
                 digest = hash_of(values)
-                if row is None:
+                if stored is None:
                     inserts.append(_values_to_row(paper_id, values, digest) | {"created_at": now, "modified_at": now})
                     result.new += 1
-                elif digest != row.content_hash:
+                elif digest != stored.content_hash:
                     updates.append(_values_to_row(paper_id, values, digest) | {"modified_at": now})
-                    if row.version is not None and values["version"] is not None and values["version"] > row.version:
+                    if (
+                        stored.version is not None
+                        and values["version"] is not None
+                        and values["version"] > stored.version
+                    ):
                         history.append(
                             {
                                 "paper_id": paper_id,
-                                "version": row.version,
-                                "content_hash": row.content_hash,
-                                "title": row.title,
+                                "version": stored.version,
+                                "content_hash": stored.content_hash,
+                                "title": stored.title,
                                 "replaced_at": now,
                             }
                         )
@@ -331,10 +335,10 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
     def stats(self) -> Stats:
         with self.engine.connect() as conn:
             total = int(conn.execute(select(func.count()).select_from(t.papers)).scalar() or 0)
-            by_source = dict(
+            by_source: dict[str, int] = dict(
                 conn.execute(select(t.paper_sources.c.source, func.count()).group_by(t.paper_sources.c.source)).all()
             )
-            by_category = dict(
+            by_category: dict[str, int] = dict(
                 conn.execute(
                     select(t.paper_categories.c.category, func.count())
                     .group_by(t.paper_categories.c.category)

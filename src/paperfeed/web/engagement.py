@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from paperfeed.models import Signal
+from paperfeed.store.base import Store
 
 
 @dataclass(slots=True)
@@ -79,7 +80,7 @@ class UpvoteOutcome:
 class Engagement:
     """Records views and upvotes for one app instance."""
 
-    def __init__(self, store, upvote_rate: float = 0.2, upvote_burst: float = 20.0) -> None:
+    def __init__(self, store: Store, upvote_rate: float = 0.2, upvote_burst: float = 20.0) -> None:
         self.store = store
         self.upvote_limiter = TokenBucket(rate=upvote_rate, burst=upvote_burst)
         self.views_seen = SeenSet()
