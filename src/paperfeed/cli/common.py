@@ -19,10 +19,18 @@ app = typer.Typer(
     help="Self-hosted research-paper discovery: gather, search, trending, daily digest.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"paperfeed {version('paperfeed')}", highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -32,6 +40,10 @@ def _root(
         Path | None,
         typer.Option("--data-dir", envvar="PAPERFEED_DATA_DIR", help="Where the database and index files live."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     overrides: dict[str, Any] = {}
     if data_dir is not None:
