@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = None  # default: generated once and kept in data_dir
 
+    # web hardening (docs/deploy.md)
+    max_body_bytes: int = 256 * 1024  # larger request bodies answer 413; paperfeed's own are under 10 KB
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (its forwarded_allow_ips):
+    # comma-separated IPs or CIDR networks of the reverse proxies, or "*" when only proxies can reach it.
+    trusted_proxies: str = "127.0.0.1"
+    # abuse limits per network (IPv4 /24, IPv6 /48), counted in the database so all workers share them
+    upvotes_per_paper_per_network: int = 10
+    upvotes_per_network_per_hour: int = 60
+    views_per_network_per_hour: int = 600
+
     # sources
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

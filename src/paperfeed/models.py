@@ -13,6 +13,41 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
+def http_url(value: object) -> str | None:
+    """`value` when it is an http(s) URL safe to put in an href; otherwise None.
+
+    Stored links come from outside (ingested files, Hugging Face, Papers with Code, and
+    databases filled before sources checked them). A ``javascript:`` or ``data:`` URL in
+    an href runs or renders on click, and mail clients apply no CSP, so every place that
+    turns a stored URL into a link (pages, JSON, Markdown, feeds, digests) asks this first.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text.lower().startswith(("http://", "https://")) or len(text) > 2000:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return None
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class SignalLimit:
+    """At most `max_count` signals of `kind` from `network` (on `paper_id`, when given) since `since`.
+
+    The web layer's abuse limits. They are counted in the signals table itself, so every
+    worker process and host of one install shares them, and a limit keyed on the network
+    holds however often a visitor clears its cookies.
+    """
+
+    name: str
+    kind: str
+    network: str
+    max_count: int
+    since: datetime | None = None  # None: ever
+    paper_id: str | None = None
+
+
 @dataclass(slots=True)
 class PaperRecord:
     """One normalised sighting of a paper, as any source yields it."""

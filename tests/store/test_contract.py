@@ -274,6 +274,42 @@ def test_signals_insert_and_read(corpus: Store) -> None:
     assert s.signal_changes_since(last_id) == (last_id, None)
 
 
+def test_add_signal_within_limits_never_overshoots_under_concurrency(corpus: Store) -> None:
+    """Issue 16: abuse limits live in the database, so every worker shares them, exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paperfeed.models import SignalLimit
+
+    s = corpus
+    cap = [SignalLimit("network_cap", "upvote", "n1", 5, paper_id="2503.00001")]
+
+    def vote(i: int) -> str | None:
+        return s.add_signal_within(Signal("2503.00001", "local", "upvote", 1, at(5), actor=f"a{i}", network="n1"), cap)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(vote, range(24)))
+    assert outcomes.count(None) == 5 and outcomes.count("network_cap") == 19
+    assert s.upvote_counts(["2503.00001"]) == {"2503.00001": 5}
+    # other papers, networks and kinds are counted apart; `since` bounds the window
+    assert vote_other(s, "2503.00002", "n1") is None
+    assert vote_other(s, "2503.00001", "n2") is None
+    hourly = [SignalLimit("rate_limited", "upvote", "n1", 6, since=at(5, 0))]
+    assert s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(5), actor="z", network="n1"), hourly) == (
+        "rate_limited"
+    )
+    later = [SignalLimit("rate_limited", "upvote", "n1", 6, since=at(6, 0))]
+    assert (
+        s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(6), actor="z", network="n1"), later) is None
+    )
+
+
+def vote_other(s: Store, paper_id: str, network: str) -> str | None:
+    from paperfeed.models import SignalLimit
+
+    limit = [SignalLimit("network_cap", "upvote", network, 5, paper_id=paper_id)]
+    return s.add_signal_within(Signal(paper_id, "local", "upvote", 1, at(5), actor="x", network=network), limit)
+
+
 def test_signals_written_with_a_batch(store_backend: Store) -> None:
     s = store_backend
     s.upsert_papers([rec("2503.00001")], signals=[Signal("2503.00001", "huggingface", "hf_upvotes", 3, at(3))])

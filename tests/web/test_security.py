@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from paperfeed.app import Paperfeed
-from paperfeed.web.engagement import TokenBucket
+from paperfeed.web.engagement import EngagementLimits
 from paperfeed.web.security import CSRF_COOKIE, network_of
 
 pytestmark = pytest.mark.anyio
@@ -159,7 +159,7 @@ async def test_each_visitor_counts_once(app: FastAPI, web_pf: Paperfeed) -> None
 
 
 async def test_upvotes_are_rate_limited_per_network(app: FastAPI) -> None:
-    app.state.engagement.upvote_limiter = TokenBucket(rate=0.0, burst=2)
+    app.state.engagement.limits = EngagementLimits(upvotes_per_hour=2)
     transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 1234))
     statuses = []
     for paper in ("2607.10001", "2607.10004", "2607.10006"):
@@ -197,11 +197,3 @@ def test_network_prefixes() -> None:
     assert network_of("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
     assert network_of("::ffff:198.51.100.9") == "198.51.100.0/24"
     assert network_of(None) == "unknown"
-
-
-def test_token_bucket_refills() -> None:
-    bucket = TokenBucket(rate=1.0, burst=2)
-    assert bucket.allow("k", now=0.0) and bucket.allow("k", now=0.0)
-    assert not bucket.allow("k", now=0.1)
-    assert bucket.allow("k", now=1.2)
-    assert bucket.allow("other", now=0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
@@ -23,6 +25,24 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+# C0 and C1 control characters (ESC starts terminal escape sequences, U+009B is an 8-bit CSI)
+# and the bidi overrides that reorder what a terminal shows. Tab and newline stay.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(value: object) -> str:
+    """Stored text made harmless for a terminal: control characters removed.
+
+    Titles, authors and abstracts come from ingested files and remote sources; printed
+    raw, an ESC sequence in a title can rewrite the screen or the window title.
+    """
+    return _UNSAFE.sub("", str(value))
+
+
+def plain(value: object) -> Text:
+    """Stored text as a Rich `Text`: control characters removed and never read as markup."""
+    return Text(safe(value))
 
 
 def _print_version(value: bool) -> None:
@@ -61,7 +81,7 @@ def open_from(ctx: typer.Context) -> Paperfeed:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", safe(message)), highlight=False)
     sys.exit(code)
 
 
@@ -76,7 +96,10 @@ def date_option(value: str | None, param: str = "--date") -> date | None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # json.dumps escapes C0 controls but leaves C1 and bidi characters raw; escaped they
+    # are the same JSON string and harmless on a terminal.
+    sys.stdout.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, plain, print_json
 
 digest_app = typer.Typer(
     help="Email digests: compose what is due, send the outbox, preview, status.", no_args_is_help=True
@@ -126,8 +126,8 @@ def preview(
         out.write_text(rendered.html, encoding="utf-8")
         console.print(f"{rendered.subject}: HTML written to {out}", highlight=False)
     else:
-        console.print(f"Subject: {rendered.subject}\n", highlight=False)
-        console.print(rendered.text, highlight=False, markup=False)
+        console.print(plain(f"Subject: {rendered.subject}\n"), highlight=False)
+        console.print(plain(rendered.text), highlight=False)
 
 
 @digest_app.command("status")

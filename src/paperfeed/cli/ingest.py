@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, print_json
-from paperfeed.ingest import IngestReport, StrictStop, ingest
+from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, plain, print_json
+from paperfeed.ingest import IngestFailed, IngestReport, StrictStop, ingest
 from paperfeed.sources.base import Source, SourceError
 from paperfeed.sources.files import FORMATS, FileSource
 
@@ -36,7 +36,8 @@ def _progress_callback(bar: Progress, task: TaskID) -> Callable[[Source, int], N
 def execute(ctx: typer.Context, source: Source, strict: bool = False, batch_size: int = 2000) -> IngestReport:
     """Run one source with a progress bar (on a terminal only) and return its report.
 
-    Errors of the source as a whole become a clean message; the checkpoint
+    Errors of the source as a whole end the run with what was read before them
+    stored and counted (the report's `error` says why it stopped); the checkpoint
     of the last stored batch is kept, so the same command resumes.
     """
     pf = open_from(ctx)
@@ -57,16 +58,22 @@ def execute(ctx: typer.Context, source: Source, strict: bool = False, batch_size
                 pf.store, source, strict=strict, batch_size=batch_size, progress=_progress_callback(bar, task)
             )
     except StrictStop as stop:
-        fail(f"rejected (--strict): {stop.rejection}", code=1)
+        report = stop.report or IngestReport(source=source.name)
+        report.error = f"stopped at the first rejected record (--strict): {stop.rejection}"
+        return report
+    except IngestFailed as failed:
+        failed.report.error = f"{failed.cause} (progress so far is kept; rerun the same command to resume)"
+        return failed.report
     except SourceError as exc:
-        fail(f"{source.name}: {exc} (progress so far is kept; rerun the same command to resume)", code=1)
+        return IngestReport(source=source.name, error=f"{exc} (rerun the same command to resume)")
     finally:
         pf.close()
 
 
 def report_and_exit(reports: list[IngestReport], json_: bool) -> None:
-    """Print summaries; exit 1 when anything was rejected (after storing the rest)."""
+    """Print summaries (always, also with --json); exit 1 when anything was rejected or failed."""
     rejected = sum(r.counts.rejected for r in reports)
+    failed = any(r.error for r in reports)
     if json_:
         print_json(
             [
@@ -80,6 +87,10 @@ def report_and_exit(reports: list[IngestReport], json_: bool) -> None:
                     "signals": r.signals,
                     "resumed": r.resumed,
                     "rejections": [str(x) for x in r.rejections],
+                    "rejected_records": [
+                        {"origin": x.origin, "field": x.field, "reason": x.message} for x in r.rejections
+                    ],
+                    "error": r.error,
                 }
                 for r in reports
             ]
@@ -87,12 +98,14 @@ def report_and_exit(reports: list[IngestReport], json_: bool) -> None:
     else:
         for r in reports:
             for rejection in r.rejections[:20]:
-                err_console.print(f"rejected: {rejection}", highlight=False, markup=False)
+                err_console.print(plain(f"rejected: {rejection}"), highlight=False)
             if len(r.rejections) > 20:
                 err_console.print(f"... and {len(r.rejections) - 20} more rejections (use --json for all)")
             resumed = " (resumed)" if r.resumed else ""
-            console.print(f"{r.source}{resumed}: {r.summary()}", highlight=False, soft_wrap=True)
-    if rejected:
+            console.print(plain(f"{r.source}{resumed}: {r.summary()}"), highlight=False, soft_wrap=True)
+            if r.error:
+                err_console.print(plain(f"error: {r.source}: {r.error}"), highlight=False)
+    if rejected or failed:
         sys.exit(1)
 
 
@@ -111,12 +124,16 @@ def ingest_file(
     json_: JsonOpt = False,
 ) -> None:
     """Ingest metadata files. Re-ingesting the same data changes nothing."""
-    reports = []
-    for path in paths:
+    sources = []
+    for path in paths:  # every argument is checked before anything is read
         try:
-            source = FileSource(path, format_)
+            sources.append((path, FileSource(path, format_)))
         except SourceError as exc:
+            if json_:
+                print_json([{"source": str(path), "error": str(exc)}])
             fail(str(exc), code=2)
+    reports = []
+    for path, source in sources:
         report = execute(ctx, source, strict, batch_size)
         report.source = str(path)
         reports.append(report)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, plain, print_json, safe
 from paperfeed.models import Paper
 from paperfeed.store import PaperQuery
 
@@ -34,11 +35,11 @@ def show(ctx: typer.Context, paper_id: str, json_: JsonOpt = False) -> None:
         data["history"] = pf.store.paper_versions(paper.id)
         print_json(data)
         return
-    console.print(f"[bold]{paper.title}[/]", highlight=False)
-    console.print(f"{paper.id}" + (f"v{paper.version}" if paper.version else ""), highlight=False)
-    console.print(", ".join(paper.authors), highlight=False)
+    console.print(Text(safe(paper.title), style="bold"), highlight=False)
+    console.print(plain(f"{paper.id}" + (f"v{paper.version}" if paper.version else "")), highlight=False)
+    console.print(plain(", ".join(paper.authors)), highlight=False)
     console.print(
-        f"categories: {' '.join(paper.categories)}   published: {paper.published}   updated: {paper.updated}",
+        plain(f"categories: {' '.join(paper.categories)}   published: {paper.published}   updated: {paper.updated}"),
         highlight=False,
     )
     for label, url in (
@@ -48,9 +49,9 @@ def show(ctx: typer.Context, paper_id: str, json_: JsonOpt = False) -> None:
         ("project", paper.project_url),
     ):
         if url:
-            console.print(f"{label}: {url}", highlight=False)
+            console.print(plain(f"{label}: {url}"), highlight=False)
     console.print()
-    console.print(paper.abstract, highlight=False)
+    console.print(plain(paper.abstract), highlight=False)
 
 
 @papers_app.command("list")
@@ -80,7 +81,7 @@ def list_(
         return
     table = Table("id", "published", "category", "title")
     for p in papers:
-        table.add_row(p.id, str(p.published or ""), p.primary_category or "", p.title)
+        table.add_row(plain(p.id), str(p.published or ""), plain(p.primary_category or ""), plain(p.title))
     console.print(table)
     console.print(f"{len(papers)} of {pf.store.count_papers(query)} papers")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json
+from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, plain, print_json
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
 
 
@@ -42,7 +42,7 @@ def _print_hits(hits: list[Hit], start: int = 1) -> None:
             )
             if part
         )
-        table.add_row(str(n), hit.paper.id, str(hit.paper.published or ""), why, hit.paper.title)
+        table.add_row(str(n), plain(hit.paper.id), str(hit.paper.published or ""), why, plain(hit.paper.title))
     console.print(table)
 
 

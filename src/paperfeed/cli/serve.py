@@ -89,6 +89,9 @@ def serve(
         reload=reload,
         log_level=log_level,
         proxy_headers=True,
+        # Only these addresses' X-Forwarded-For/-Proto are believed; from anyone else the
+        # headers are ignored, so a client cannot pick its own address for the rate limits.
+        forwarded_allow_ips=settings.trusted_proxies,
         server_header=False,
         access_log=False,  # paperfeed.web's AccessLogMiddleware logs one line per request instead
         log_config=log_config(log_level),

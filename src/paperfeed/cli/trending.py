@@ -8,8 +8,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, err_console, fail, open_from, print_json
+from paperfeed.cli.common import (
+    JsonOpt,
+    app,
+    console,
+    date_option,
+    err_console,
+    fail,
+    open_from,
+    plain,
+    print_json,
+    safe,
+)
 from paperfeed.trending.base import TrendingEntry
 from paperfeed.trending.config import WINDOW_DAYS
 
@@ -46,7 +58,7 @@ def entry_dict(e: TrendingEntry) -> dict[str, Any]:
 def _table(entries: list[TrendingEntry]) -> Table:
     table = Table("#", "id", "score", "title", "why")
     for e in entries:
-        table.add_row(str(e.rank), e.paper.id, f"{e.score:.3f}", e.paper.title, e.explanation)
+        table.add_row(str(e.rank), plain(e.paper.id), f"{e.score:.3f}", plain(e.paper.title), plain(e.explanation))
     return table
 
 
@@ -109,8 +121,13 @@ def explain(
         print_json(entry_dict(entry))
         return
     where = f"rank {entry.rank}" if entry.rank else "not ranked"
-    console.print(f"[bold]{entry.paper.title}[/] ({entry.paper.id}): {where}, score {entry.score:.4f}", highlight=False)
-    console.print(entry.explanation, highlight=False)
+    console.print(
+        Text.assemble(
+            (safe(entry.paper.title), "bold"), safe(f" ({entry.paper.id}): {where}, score {entry.score:.4f}")
+        ),
+        highlight=False,
+    )
+    console.print(plain(entry.explanation), highlight=False)
     table = Table("signal", "contribution", "share")
     for name, value in sorted(entry.breakdown.items(), key=lambda kv: -kv[1]):
         share = value / entry.score if entry.score else 0.0

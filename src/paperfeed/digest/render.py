@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from paperfeed.digest.model import Digest, DigestItem
+from paperfeed.models import http_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # SMTP line ends and CR/LF refused in header values, as policy.SMTP; lines up to RFC 5322's hard
@@ -52,7 +53,7 @@ def _authors(names: list[str], n: int = 4) -> str:
     return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
-_env.filters.update(clip=_clip, authors=_authors)
+_env.filters.update(clip=_clip, authors=_authors, http_url=http_url)
 
 
 @dataclass(slots=True)

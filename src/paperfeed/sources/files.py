@@ -16,7 +16,9 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,9 +34,12 @@ from paperfeed.sources.normalize import (
     require_title,
     split_authors,
     split_categories,
+    text_field,
+    web_url,
 )
 
 FORMATS = ("auto", "jsonl", "csv", "seed", "beir")
+MAX_LINE_BYTES = 1 << 20  # one JSON record; the largest real ones are under 20 KB
 _VERSION_IN_URL = re.compile(r"v(\d+)(?:\.pdf)?/?$")
 
 
@@ -54,16 +59,25 @@ def _arxiv_links(pid: str) -> tuple[str | None, str | None]:
 
 
 def record_from_mapping(d: dict[str, Any], origin: str, source: str = "file") -> PaperRecord:
-    """One arXiv-like metadata record of any common layout -> `PaperRecord`."""
+    """One arXiv-like metadata record of any common layout -> `PaperRecord`.
+
+    Every field is checked for its type and size here, so a bad record becomes one
+    `RecordError` naming its field instead of an exception in the middle of a stored
+    batch (which used to abort the whole run and keep nothing).
+    """
     if not isinstance(d, dict):
         raise RecordError(None, f"expected a JSON object, got {type(d).__name__}")
     if "_id" in d and "text" in d and "id" not in d:
         return beir_record(d, origin)
-    for key in ("title", "summary", "abstract"):
-        if key in d and d[key] is not None and not isinstance(d[key], str):
-            raise RecordError(key, f"expected text, got {type(d[key]).__name__}")
     title = require_title(d.get("title"))
-    pid, version = paper_id(_first(d, "id", "arxiv_id", "paper_id"), "id", doi=d.get("doi"))
+    abstract_key = "summary" if d.get("summary") not in (None, "") else "abstract"
+    abstract = text_field(d.get(abstract_key), abstract_key, "abstract")
+    id_key = next((k for k in ("id", "arxiv_id", "paper_id") if d.get(k) not in (None, "", [])), "id")
+    raw_id = d.get(id_key)
+    if raw_id is not None and not isinstance(raw_id, str):
+        raise RecordError(id_key, f"expected an id as text, got {type(raw_id).__name__}")
+    doi = text_field(d.get("doi"), "doi") or None
+    pid, version = paper_id(raw_id, id_key, doi=doi)
     url = _first(d, "url", "abs", "abs_url", "pdf", "pdf_url")
     if version is None and isinstance(url, str):
         m = _VERSION_IN_URL.search(url)
@@ -71,51 +85,75 @@ def record_from_mapping(d: dict[str, Any], origin: str, source: str = "file") ->
     submitted = parse_date(_first(d, "published", "submitted", "created"), "published")
     updated = parse_date(_first(d, "updated"), "updated")
     versions = d.get("versions")
-    if isinstance(versions, list) and versions:  # Kaggle / OAI snapshot
-        try:
-            submitted = parse_date(versions[0].get("created"), "versions[0].created")
-            updated = parse_date(versions[-1].get("created"), f"versions[{len(versions) - 1}].created")
-            version = max(version or 0, int(str(versions[-1].get("version", "v0")).lstrip("v") or 0)) or None
-        except AttributeError:
-            raise RecordError("versions", "expected a list of {version, created} objects") from None
+    if versions not in (None, "", []):  # Kaggle / OAI snapshot
+        submitted, updated, latest = _versions(versions)
+        version = max(version or 0, latest) or None
     if updated is None:
         updated = parse_date(d.get("update_date"), "update_date")
-    categories = split_categories(_first(d, "cate", "primary_category"))
-    for cat in split_categories(_first(d, "categories", "category")):
+    categories = split_categories(_first(d, "cate", "primary_category"), "cate")
+    for cat in split_categories(_first(d, "categories", "category"), "categories"):
         if cat not in categories:
             categories.append(cat)
-    authors_value = _first(d, "authors_parsed") if not isinstance(d.get("authors"), list) else None
-    authors = split_authors(authors_value if authors_value is not None else d.get("authors"))
+    if isinstance(d.get("authors"), list) or _first(d, "authors_parsed") is None:
+        authors = split_authors(d.get("authors"), "authors")
+    else:
+        authors = split_authors(d.get("authors_parsed"), "authors_parsed")
     abs_url, pdf_url = _arxiv_links(pid)
+    code_key = next((k for k in ("code_url", "github", "repo_url") if d.get(k) not in (None, "", [])), "code_url")
+    project_key = "project_url" if d.get("project_url") not in (None, "", []) else "project_page"
+    comment_key = "comment" if d.get("comment") not in (None, "", []) else "comments"
+    journal_key = "journal-ref" if d.get("journal-ref") not in (None, "", []) else "journal_ref"
+    announced_key = "first_seen_listing_file_date" if d.get("first_seen_listing_file_date") else "announced"
     return PaperRecord(
         id=pid,
         version=version,
         title=title,
-        abstract=clean_text(_first(d, "summary", "abstract")),
+        abstract=abstract,
         authors=authors,
         categories=categories,
         submitted=submitted,
         updated=updated,
-        announced=parse_date(_first(d, "first_seen_listing_file_date", "announced"), "first_seen_listing_file_date"),
+        announced=parse_date(d.get(announced_key), announced_key),
         abs_url=abs_url,
         pdf_url=pdf_url,
-        code_url=_first(d, "code_url", "github", "repo_url"),
-        project_url=_first(d, "project_url", "project_page"),
-        doi=clean_text(d.get("doi")) or None,
-        comment=clean_text(_first(d, "comment", "comments")) or None,
-        journal_ref=clean_text(_first(d, "journal-ref", "journal_ref")) or None,
+        code_url=web_url(d.get(code_key), code_key),
+        project_url=web_url(d.get(project_key), project_key),
+        doi=doi,
+        comment=text_field(d.get(comment_key), comment_key, "comment") or None,
+        journal_ref=text_field(d.get(journal_key), journal_key, "journal_ref") or None,
         source=source,
         origin=origin,
     )
 
 
+def _versions(versions: object) -> tuple[date | None, date | None, int]:
+    """(first created, last created, latest version number) of a Kaggle/OAI ``versions`` list."""
+    shape = "expected a list of {version: 'v1', created: date} objects"
+    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+        raise RecordError("versions", shape)
+    numbers = []
+    for i, v in enumerate(versions):
+        label = v.get("version", "v0")
+        m = re.fullmatch(r"v?(\d{1,4})", label) if isinstance(label, str) else None
+        if m is None:
+            raise RecordError(f"versions[{i}].version", f"'{str(label)[:20]}' is not a version like v1")
+        numbers.append(int(m.group(1)))
+    last = len(versions) - 1
+    first_created = parse_date(versions[0].get("created"), "versions[0].created")
+    last_created = parse_date(versions[-1].get("created"), f"versions[{last}].created")
+    return first_created, last_created, max(numbers)
+
+
 def beir_record(d: dict[str, Any], origin: str) -> PaperRecord:
     """A BEIR corpus document. BEIR ids are arbitrary strings, kept as ``beir:<_id>``."""
-    raw_id = clean_text(d.get("_id"))
+    raw_id = d.get("_id")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    raw_id = text_field(raw_id, "_id", "doi")
     if not raw_id:
         raise RecordError("_id", "missing")
-    text = clean_text(d.get("text"))
-    title = clean_text(d.get("title")) or text[:120]
+    text = text_field(d.get("text"), "text", "abstract")
+    title = text_field(d.get("title"), "title") or text[:120]
     if not title:
         raise RecordError("title", "missing (and no text to derive it from)")
     return PaperRecord(id=f"beir:{raw_id}", title=title, abstract=text, source="beir", origin=origin)
@@ -147,6 +185,8 @@ class FileSource:
         if fmt not in FORMATS:
             raise SourceError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
         self.path = Path(path)
+        if self.path.is_dir():
+            raise SourceError(f"{self.path}: is a directory; give the files in it (e.g. {self.path}/*.jsonl)")
         if not self.path.is_file():
             raise SourceError(f"{self.path}: no such file")
         self.name = source_name
@@ -204,18 +244,25 @@ class FileSource:
                 while line_no < start_line and stream.readline():
                     line_no += 1
             self._line, self._offset = line_no, raw.tell() if stream is raw else 0
-            for line in stream:
+            for line in _lines(stream, self.path.name, line_no):
                 line_no += 1
                 origin = f"{self.path.name}:{line_no}"
                 self.bytes_read = raw.tell()
+                if isinstance(line, Rejection):  # the compressed stream broke: nothing more to read
+                    self._line = line_no
+                    yield line
+                    return
                 if line.strip():
-                    try:
-                        obj = orjson.loads(line)
-                        item: Item = record_from_mapping(obj, origin, self.name)
-                    except orjson.JSONDecodeError as exc:
-                        item = Rejection(origin, None, f"bad JSON: {exc}")
-                    except RecordError as exc:
-                        item = Rejection(origin, exc.field, exc.message)
+                    item: Item
+                    if len(line) > MAX_LINE_BYTES:
+                        item = Rejection(origin, None, f"line is {len(line):,} bytes; the limit is {MAX_LINE_BYTES:,}")
+                    else:
+                        try:
+                            item = record_from_mapping(orjson.loads(line), origin, self.name)
+                        except orjson.JSONDecodeError as exc:
+                            item = Rejection(origin, None, f"bad JSON: {exc}")
+                        except RecordError as exc:
+                            item = Rejection(origin, exc.field, exc.message)
                     # Position is advanced before yielding: once the consumer has
                     # this item, a resume must start after it.
                     self._line = line_no
@@ -226,27 +273,118 @@ class FileSource:
                     self._line = line_no
 
     def _read_csv(self, start_line: int) -> Iterator[Item]:
-        raw, stream = self._open()
-        with raw:
-            text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-            reader = csv.DictReader(text)
-            for row_no, row in enumerate(reader, start=1):
-                if row_no <= start_line:
-                    continue
-                origin = f"{self.path.name}:{reader.line_num}"
-                self.bytes_read = raw.tell()
-                try:
-                    mapping = {k.strip(): _csv_value(v) for k, v in row.items() if k}
-                    item: Item = record_from_mapping(mapping, origin, self.name)
-                except RecordError as exc:
-                    item = Rejection(origin, exc.field, exc.message)
-                self._line = row_no
-                yield item
+        """Rows as records; a quoting error rejects its row and reading resumes on the next line.
+
+        The reader is strict: an unterminated quote used to swallow every row after it
+        into one field, silently. Now the row is rejected with the line its quote opened
+        on, and the rows after it are read again from the following line.
+        """
+        header: list[str] | None = None
+        resume_at = 1  # physical line to start reading data from (after the header)
+        row_no = 0
+        while True:
+            restart = None
+            raw, stream = self._open()
+            with raw:
+                text = io.TextIOWrapper(stream, encoding="utf-8", newline="", errors="replace")
+                lines = _counted(text)
+                if header is None:
+                    try:
+                        header = next(csv.reader(lines, strict=True), None)
+                    except csv.Error as exc:
+                        raise SourceError(f"{self.path}: the header line is not valid CSV ({exc})") from None
+                    if header is None:
+                        return
+                    resume_at = lines.count + 1
+                else:
+                    for _ in range(resume_at - 1):
+                        if next(lines, None) is None:
+                            return
+                reader = csv.reader(lines, strict=True)
+                keys = [k.strip() for k in header]
+                while True:
+                    first_line = lines.count + 1
+                    try:
+                        cells = next(reader)
+                    except StopIteration:
+                        return
+                    except (csv.Error, EOFError, OSError) as exc:
+                        row_no += 1
+                        self._line = row_no
+                        where = f"{self.path.name}:{first_line}"
+                        if isinstance(exc, csv.Error):
+                            yield Rejection(where, None, f"CSV quoting error in the row starting here: {exc}")
+                            restart = first_line + 1
+                            break
+                        yield Rejection(where, None, f"the file breaks off here ({exc}); rows before it are kept")
+                        return
+                    if not cells:
+                        continue
+                    row_no += 1
+                    if row_no <= start_line:
+                        continue
+                    origin = f"{self.path.name}:{first_line}"
+                    self.bytes_read = raw.tell()
+                    item: Item
+                    if len(cells) > len(keys):
+                        item = Rejection(origin, None, f"has {len(cells)} cells; the header has {len(keys)}")
+                    else:
+                        try:
+                            mapping = {k: _csv_value(v) for k, v in zip(keys, cells, strict=False) if k}
+                            item = record_from_mapping(mapping, origin, self.name)
+                        except RecordError as exc:
+                            item = Rejection(origin, exc.field, exc.message)
+                    self._line = row_no
+                    yield item
+            if restart is None:
+                return
+            resume_at = restart
 
     def _read_seed(self) -> Iterator[Item]:
         lines = self.path.read_text(encoding="utf-8").splitlines()
         self.bytes_read = self.bytes_total
         yield from parse_seed_page(lines, self.path.name)
+
+
+class _counted:
+    """Iterates a text stream's lines, counting them (csv needs physical line numbers)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self.text = text
+        self.count = 0
+
+    def __iter__(self) -> _counted:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline()
+        if not line:
+            raise StopIteration
+        self.count += 1
+        return line
+
+
+def _lines(stream: IO[bytes], name: str, before: int) -> Iterator[bytes | Rejection]:
+    """The stream's lines; a damaged compressed file ends them with a `Rejection` saying where.
+
+    A truncated or corrupt .gz used to raise out of the run, losing the batch in hand;
+    now every line read before the damage is kept and the break is reported.
+    """
+    line_no = before
+    while True:
+        try:
+            line = stream.readline()
+        except (EOFError, OSError, zlib.error) as exc:
+            yield Rejection(
+                f"{name}:{line_no + 1}",
+                None,
+                f"the compressed file breaks off after line {line_no} ({exc}); the lines before it are kept",
+            )
+            return
+        if not line:
+            return
+        line_no += 1
+        yield line
 
 
 def _csv_value(value: str | None) -> Any:

@@ -7,12 +7,12 @@ which is what keeps the two honest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
+from paperfeed.models import Paper, PaperRecord, Signal, SignalLimit, UpsertResult
 
 if TYPE_CHECKING:
     import numpy as np
@@ -135,6 +135,14 @@ class Store(Protocol):
 
     # signals ------------------------------------------------------------------
     def add_signals(self, signals: Iterable[Signal]) -> int: ...
+
+    def add_signal_within(self, signal: Signal, limits: Sequence[SignalLimit]) -> str | None:
+        """Store `signal` unless a limit is already reached; returns that limit's name, or None.
+
+        Counting and inserting are one serialised step per network (SQLite's write lock, a
+        PostgreSQL advisory lock), so concurrent workers can never overshoot a limit.
+        """
+        ...
 
     # trending (store/sql_signals.py): signal reads and materialised lists ---------
     def event_signals(self, start: str, end: str, kinds: Iterable[str]) -> list[tuple[Any, ...]]:

@@ -35,6 +35,7 @@ from paperfeed.store.sql_digest import _outbox as outbox_row
 _NS_PAPERS = 0x70660001  # hash buckets of paper ids, for upserts
 _NS_CHECKPOINT = 0x70660002  # ingestion checkpoint names
 _NS_JOB = 0x70660003  # named jobs: refreshes, harvests
+_NS_LIMITS = 0x70660004  # abuse-limit checks of one network (web upvotes, views)
 _PAPER_BUCKETS = 1024  # bounds the locks one batch takes (max_locks_per_transaction is shared)
 
 # Query parameters we read ourselves; everything else in the URL goes to libpq.
@@ -184,6 +185,11 @@ class PostgresStore(SqlStore):
                 ),
                 {"ns": _NS_PAPERS, "buckets": buckets},
             )
+
+    def _serialise_limits(self, conn: Connection, network: str) -> None:
+        """One network's limit checks take turns across every worker and host (READ COMMITTED
+        alone would let two transactions both count below the limit and both insert)."""
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _NS_LIMITS, "key": key_of(network)})
 
     def _allocate_seqs(self, conn: Connection, n: int) -> int:
         """Reserve `n` consecutive change numbers; the row lock is held until commit.

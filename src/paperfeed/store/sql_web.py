@@ -7,14 +7,17 @@ its owner can change them without touching the shared store module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, insert, select
 
+from paperfeed.models import Signal, SignalLimit
 from paperfeed.store import schema as t
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 _CHUNK = 900  # SQLite's bound-parameter limit is 999 on old builds
 
@@ -23,6 +26,43 @@ class SqlWebMixin:
     """Engagement reads over the `signals` table."""
 
     engine: Engine
+    write_engine: Engine
+
+    def _serialise_limits(self, conn: Connection, network: str) -> None:
+        """Make limit checks for one network take turns. SQLite's writes already do
+        (BEGIN IMMEDIATE takes the database's write lock); PostgreSQL overrides this."""
+
+    def add_signal_within(self, signal: Signal, limits: Sequence[SignalLimit]) -> str | None:
+        """Store `signal` unless one of `limits` is reached; returns the reached limit's name.
+
+        One transaction counts and inserts, serialised per network, so two workers
+        answering the same network at once cannot both see room for the last signal.
+        """
+        s = t.signals.c
+        with self.write_engine.begin() as conn:
+            self._serialise_limits(conn, signal.network or "")
+            for limit in limits:
+                where = [s.kind == limit.kind, s.network == limit.network]
+                if limit.paper_id is not None:
+                    where.append(s.paper_id == limit.paper_id)
+                if limit.since is not None:
+                    where.append(s.observed_at >= limit.since.astimezone(UTC).isoformat(timespec="seconds"))
+                count = conn.execute(select(func.count()).select_from(t.signals).where(*where)).scalar_one()
+                if count >= limit.max_count:
+                    return limit.name
+            conn.execute(
+                insert(t.signals),
+                {
+                    "paper_id": signal.paper_id,
+                    "source": signal.source,
+                    "kind": signal.kind,
+                    "value": float(signal.value),
+                    "observed_at": signal.observed_at.astimezone(UTC).isoformat(timespec="seconds"),
+                    "actor": signal.actor,
+                    "network": signal.network,
+                },
+            )
+        return None
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
         """Distinct local upvoters plus the imported Hugging Face upvote total, per paper.

@@ -2,55 +2,45 @@
 
 Who is "one visitor": a random id in a signed cookie (no accounts). The
 store keeps only keyed hashes of that id (`actor`) and of the IP prefix
-(`network`), so the signals table never holds an address.
+(`network`, an IPv4 /24 or IPv6 /48), so the signals table never holds an address.
 
-Abuse limits are in-process: a token bucket per IP prefix. With
-``--workers N`` each worker keeps its own buckets, so the effective limit is
-N times the configured one; that is a deliberate trade for having no shared
-state. Trending additionally counts one actor's repeats once.
+Abuse limits are counted in the signals table itself (`Store.add_signal_within`), so
+every worker process and host of one install shares them, and the ones keyed on the
+network hold however often a visitor clears its cookies (`EngagementLimits`, settings
+``PAPERFEED_UPVOTES_PER_PAPER_PER_NETWORK`` and friends). Trending additionally counts
+one actor's repeats once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from paperfeed.models import Signal
+from paperfeed.models import Signal, SignalLimit
 from paperfeed.store.base import Store
 
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    at: float
+log = logging.getLogger("paperfeed.web")
 
 
-class TokenBucket:
-    """`rate` tokens per second up to `burst`, per key; bounded memory (LRU of keys)."""
+@dataclass(frozen=True, slots=True)
+class EngagementLimits:
+    """How much one network (IPv4 /24, IPv6 /48) may add; every worker shares the counts."""
 
-    def __init__(self, rate: float, burst: float, max_keys: int = 50_000) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
-        self._lock = threading.Lock()
+    upvotes_per_paper: int = 10  # ever, per paper: a lab behind one NAT, not a cookie-clearing script
+    upvotes_per_hour: int = 60  # across all papers
+    views_per_hour: int = 600  # view rows written; reads past it are served, just not logged
 
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            bucket = self._buckets.pop(key, None) or _Bucket(self.burst, now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
-            bucket.at = now
-            allowed = bucket.tokens >= 1.0
-            if allowed:
-                bucket.tokens -= 1.0
-            self._buckets[key] = bucket
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-        return allowed
+    @classmethod
+    def from_settings(cls, settings: Any) -> EngagementLimits:
+        return cls(
+            upvotes_per_paper=settings.upvotes_per_paper_per_network,
+            upvotes_per_hour=settings.upvotes_per_network_per_hour,
+            views_per_hour=settings.views_per_network_per_hour,
+        )
 
 
 class SeenSet:
@@ -73,16 +63,16 @@ class SeenSet:
 
 @dataclass(slots=True)
 class UpvoteOutcome:
-    status: str  # "recorded", "already", "rate_limited"
+    status: str  # "recorded", "already", "rate_limited", "network_cap"
     upvotes: int
 
 
 class Engagement:
     """Records views and upvotes for one app instance."""
 
-    def __init__(self, store: Store, upvote_rate: float = 0.2, upvote_burst: float = 20.0) -> None:
+    def __init__(self, store: Store, limits: EngagementLimits | None = None) -> None:
         self.store = store
-        self.upvote_limiter = TokenBucket(rate=upvote_rate, burst=upvote_burst)
+        self.limits = limits or EngagementLimits()
         self.views_seen = SeenSet()
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
@@ -99,17 +89,34 @@ class Engagement:
     def upvote(self, paper_id: str, actor: str, network: str) -> UpvoteOutcome:
         if self.has_upvoted(paper_id, actor):
             return UpvoteOutcome("already", self.upvote_count(paper_id))
-        if not self.upvote_limiter.allow(network):
-            return UpvoteOutcome("rate_limited", self.upvote_count(paper_id))
-        self.store.add_signals([_signal(paper_id, "upvote", actor, network)])
-        return UpvoteOutcome("recorded", self.upvote_count(paper_id))
+        hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        refused = self.store.add_signal_within(
+            _signal(paper_id, "upvote", actor, network),
+            [
+                SignalLimit("network_cap", "upvote", network, self.limits.upvotes_per_paper, paper_id=paper_id),
+                SignalLimit("rate_limited", "upvote", network, self.limits.upvotes_per_hour, since=hour_ago),
+            ],
+        )
+        return UpvoteOutcome(refused or "recorded", self.upvote_count(paper_id))
 
     def view(self, paper_id: str, actor: str, network: str) -> bool:
-        """Record one view per visitor, paper and day; returns whether a row was written."""
+        """Record one view per visitor, paper and day; returns whether a row was written.
+
+        Best effort: a view is a by-product of a read, so a failing write (full disk, locked
+        or unreachable database) is logged and the page is served anyway.
+        """
         if not self.views_seen.first_time((actor, paper_id, datetime.now(UTC).date())):
             return False
-        self.store.add_signals([_signal(paper_id, "view", actor, network)])
-        return True
+        hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        try:
+            refused = self.store.add_signal_within(
+                _signal(paper_id, "view", actor, network),
+                [SignalLimit("views", "view", network, self.limits.views_per_hour, since=hour_ago)],
+            )
+        except Exception as exc:  # any storage failure must leave the read alone
+            log.warning("view of %s not recorded: %s: %s", paper_id, type(exc).__name__, str(exc)[:200])
+            return False
+        return refused is None
 
 
 def _signal(paper_id: str, kind: str, actor: str, network: str) -> Signal:

@@ -12,10 +12,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from paperfeed.search.base import QueryError
+from paperfeed.web.security import SECURITY_HEADERS
 from paperfeed.web.templating import render
 
 log = logging.getLogger("paperfeed.web")
@@ -45,7 +47,29 @@ def error_response(request: Request, status: int, param: str | None, message: st
     return render(request, "error.html", {"title": title, "message": message, "param": param}, status_code=status)
 
 
+def slash_redirect(request: Request) -> Response | None:
+    """Starlette's trailing-slash redirect, but to the configured base URL.
+
+    Starlette builds the target from the request's Host header, so any Host a client
+    sends came back in the Location header; `create_app` turns that off and a 404 asks
+    here whether the path with (or without) its final slash exists.
+    """
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or path == "/":
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    scope = dict(request.scope, path=other)
+    if not any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    target = request.app.state.pf.settings.base_url.rstrip("/") + other
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(target, status_code=307)
+
+
 def install(app: FastAPI) -> None:
+    app.router.redirect_slashes = False
+
     @app.exception_handler(QueryError)
     async def _query_error(request: Request, exc: QueryError) -> Response:
         return error_response(request, 400, exc.param, exc.message)
@@ -72,6 +96,9 @@ def install(app: FastAPI) -> None:
         if isinstance(detail, dict):
             response = error_response(request, exc.status_code, detail.get("param"), str(detail.get("message")))
         else:
+            redirect = slash_redirect(request) if exc.status_code == 404 else None
+            if redirect is not None:
+                return redirect
             message = {404: f"nothing at {request.url.path}"}.get(exc.status_code, str(detail))
             response = error_response(request, exc.status_code, None, message)
         for key, value in (exc.headers or {}).items():
@@ -81,4 +108,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, None, "an internal error occurred; it has been logged")
+        response = error_response(request, 500, None, "an internal error occurred; it has been logged")
+        # Starlette answers unhandled exceptions from its outermost layer, outside every
+        # middleware `create_app` adds, so SecurityHeadersMiddleware never sees this response.
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name.decode(), value.decode())
+        return response

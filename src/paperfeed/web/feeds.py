@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from paperfeed.models import Paper
+from paperfeed.models import Paper, http_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -93,8 +93,9 @@ def render_atom(feed: Feed) -> bytes:
         if published:
             _sub(entry, a + "published", _atom_time(published))
         _sub(entry, a + "link", rel="alternate", href=url, type="text/html")
-        if paper.pdf_url:
-            _sub(entry, a + "link", rel="related", href=paper.pdf_url, type="application/pdf", title="PDF")
+        pdf = http_url(paper.pdf_url)
+        if pdf:
+            _sub(entry, a + "link", rel="related", href=pdf, type="application/pdf", title="PDF")
         for name in paper.authors:
             if _clean(name):
                 _sub(_sub(entry, a + "author"), a + "name", name)

@@ -25,7 +25,10 @@ router = APIRouter(tags=["Hugging Face compatible"])
 
 
 def _next_link(request: Request, p: int) -> str:
-    return f'<{request.url.include_query_params(p=p + 1)}>; rel="next"'
+    """The next page's URL on the configured base URL (the Host header is the client's to choose)."""
+    base = request.app.state.pf.settings.base_url.rstrip("/")
+    query = request.url.include_query_params(p=p + 1).query
+    return f'<{base}{request.url.path}?{query}>; rel="next"'
 
 
 @router.get("/api/papers/search", summary="Search papers (Hugging Face shape)")

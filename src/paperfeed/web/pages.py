@@ -28,7 +28,8 @@ router = APIRouter(include_in_schema=False)
 UPVOTE_MESSAGES = {
     "recorded": "Thanks, your upvote was counted.",
     "already": "You have already upvoted this paper.",
-    "rate_limited": "Too many upvotes from your network just now; please try again in a minute.",
+    "rate_limited": "Too many upvotes from your network just now; please try again later.",
+    "network_cap": "This paper already has as many upvotes as one network can give it.",
 }
 
 
@@ -133,7 +134,7 @@ async def upvote(request: Request, paper_id: str) -> Response:
     outcome = await run_in_threadpool(
         request.app.state.engagement.upvote, paper.id, actor_hash(request, vid), network_hash(request)
     )
-    status = 429 if outcome.status == "rate_limited" else 200
+    status = 429 if outcome.status in ("rate_limited", "network_cap") else 200
     if wants_json:
         body = {
             "paper_id": paper.id,

@@ -26,14 +26,31 @@ _WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _CATEGORY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)?$")
 
+# The dates the site computes with. Python's `date` ends at 0001-01-01 and 9999-12-31, and a
+# listing reaches past the day it is given (the week around it, the month before and after,
+# a trending window 30 days back), so a day at either end used to overflow into a 500. No
+# paper is older than 1900 or dated after 2999: outside this span a date is refused with 400.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+
+def in_range(day: date, param: str, value: str) -> date:
+    """`day` when it lies in [MIN_DATE, MAX_DATE]; otherwise a `QueryError` naming `param`."""
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise QueryError(
+            param, f"'{_clip(value)}' is outside the dates paperfeed serves ({MIN_DATE:%Y} to {MAX_DATE:%Y})"
+        )
+    return day
+
 
 def parse_date(value: str | None, param: str) -> date | None:
     if value is None or value.strip() == "":
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise QueryError(param, f"'{_clip(value)}' is not a date (use YYYY-MM-DD)") from None
+    return in_range(day, param, value)
 
 
 def parse_week(value: str | None, param: str = "week") -> date | None:
@@ -44,9 +61,10 @@ def parse_week(value: str | None, param: str = "week") -> date | None:
     if not m:
         raise QueryError(param, f"'{_clip(value)}' is not an ISO week (use YYYY-Www, e.g. 2025-W09)")
     try:
-        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
         raise QueryError(param, f"'{_clip(value)}' is not an ISO week of that year") from None
+    return in_range(monday, param, value)
 
 
 def parse_month(value: str | None, param: str = "month") -> date | None:
@@ -56,7 +74,7 @@ def parse_month(value: str | None, param: str = "month") -> date | None:
     m = _MONTH_RE.match(value.strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
         raise QueryError(param, f"'{_clip(value)}' is not a month (use YYYY-MM)")
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return in_range(date(int(m.group(1)), int(m.group(2)), 1), param, value)
 
 
 def parse_int(value: str | int | None, param: str, default: int, minimum: int, cap: int | None = None) -> int:
@@ -134,18 +152,25 @@ class Span:
             return cls(period, day, day)
         if period == "week":
             start = day - timedelta(days=day.weekday())
-            return cls(period, start, start + timedelta(days=6))
+            return cls(period, start, start + timedelta(days=min(6, (date.max - start).days)))
         last = calendar.monthrange(day.year, day.month)[1]
         return cls(period, day.replace(day=1), day.replace(day=last))
 
     def shifted(self, n: int) -> Span:
-        """The span `n` periods later (negative: earlier)."""
-        if self.period == "day":
-            return Span.containing("day", self.start + timedelta(days=n))
-        if self.period == "week":
-            return Span.containing("week", self.start + timedelta(weeks=n))
-        month = self.start.year * 12 + self.start.month - 1 + n
-        return Span.containing("month", date(month // 12, month % 12 + 1, 1))
+        """The span `n` periods later (negative: earlier); itself at the ends of `date`'s range.
+
+        Parameters are kept inside [MIN_DATE, MAX_DATE], but a stored paper's date is not a
+        parameter: a "next" link past 9999-12-31 must not turn a page into a 500.
+        """
+        try:
+            if self.period == "day":
+                return Span.containing("day", self.start + timedelta(days=n))
+            if self.period == "week":
+                return Span.containing("week", self.start + timedelta(weeks=n))
+            month = self.start.year * 12 + self.start.month - 1 + n
+            return Span.containing("month", date(month // 12, month % 12 + 1, 1))
+        except (OverflowError, ValueError):
+            return self
 
     @property
     def label(self) -> str:

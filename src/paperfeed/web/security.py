@@ -18,6 +18,7 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -77,8 +78,14 @@ def signer_of(request: Request) -> Signer:
 
 
 def set_cookie(request: Request, name: str, value: str, max_age: int, http_only: bool = True) -> None:
-    """Queue a cookie for whatever response this request ends with (HTML, JSON or redirect)."""
-    secure = request.url.scheme == "https"
+    """Queue a cookie for whatever response this request ends with (HTML, JSON or redirect).
+
+    `Secure` when the client's scheme was https: the request's own scheme (uvicorn sets it
+    from a trusted proxy's X-Forwarded-Proto) or an https base URL, which means the site is
+    only reached over TLS whatever the proxy says.
+    """
+    base_url = request.app.state.pf.settings.base_url
+    secure = request.url.scheme == "https" or base_url.lower().startswith("https://")
     parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "SameSite=Lax"]
     if http_only:
         parts.append("HttpOnly")
@@ -124,6 +131,35 @@ async def require_csrf(request: Request) -> None:
             status_code=403,
             detail={"param": CSRF_FIELD, "message": "the form's security token is missing or expired; reload the page"},
         )
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of `url`, lower-cased, default ports dropped (how browsers send Origin)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    port = parts.port
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def cross_site_reason(request: Request, base_url: str) -> str | None:
+    """Why this request came from another site's page, or None when it did not.
+
+    Browsers mark every request a page makes with ``Sec-Fetch-Site`` and, for a POST or PUT,
+    with ``Origin``; clients that are not browsers (curl, scripts) send neither, and they
+    cannot be driven by a web page, so their requests pass. An Origin is accepted when it
+    is the configured base URL's: not the Host header's, which a DNS-rebinding page controls.
+    """
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return f"requests from other sites are refused (Sec-Fetch-Site: {fetch_site})"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    if origin.strip().lower() == "null" or origin_of(origin) != origin_of(base_url):
+        return f"requests from origin '{origin[:80]}' are refused"
+    return None
 
 
 def visitor_id(request: Request, create: bool = True) -> str | None:

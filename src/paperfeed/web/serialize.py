@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from paperfeed.models import Paper
+from paperfeed.models import Paper, http_url
 from paperfeed.search.base import Hit
 
 
@@ -33,10 +33,10 @@ def paper_json(paper: Paper, upvotes: int = 0, base_url: str = "") -> dict[str, 
         "journal_ref": paper.journal_ref,
         "links": {
             "html": f"{base_url}/papers/{paper.id}",
-            "abs": paper.abs_url,
-            "pdf": paper.pdf_url,
-            "code": paper.code_url,
-            "project": paper.project_url,
+            "abs": http_url(paper.abs_url),
+            "pdf": http_url(paper.pdf_url),
+            "code": http_url(paper.code_url),
+            "project": http_url(paper.project_url),
         },
         "upvotes": upvotes,
     }
@@ -73,10 +73,10 @@ def hf_paper_fields(paper: Paper, upvotes: int) -> dict[str, Any]:
     }
     if paper.announced:
         out["submittedOnDailyAt"] = _hf_time(paper.announced)
-    if paper.code_url:
-        out["githubRepo"] = paper.code_url
-    if paper.project_url:
-        out["projectPage"] = paper.project_url
+    if http_url(paper.code_url):
+        out["githubRepo"] = http_url(paper.code_url)
+    if http_url(paper.project_url):
+        out["projectPage"] = http_url(paper.project_url)
     return out
 
 
@@ -152,10 +152,10 @@ def paper_markdown(paper: Paper, upvotes: int, page_url: str) -> str:
     links = [
         (label, url)
         for label, url in (
-            ("arXiv", paper.abs_url),
-            ("PDF", paper.pdf_url),
-            ("Code", paper.code_url),
-            ("Project page", paper.project_url),
+            ("arXiv", http_url(paper.abs_url)),
+            ("PDF", http_url(paper.pdf_url)),
+            ("Code", http_url(paper.code_url)),
+            ("Project page", http_url(paper.project_url)),
         )
         if url
     ]

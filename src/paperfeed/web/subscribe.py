@@ -24,7 +24,8 @@ from paperfeed.digest.outbox import MailContext
 from paperfeed.digest.prefs import FREQUENCIES, TOPIC_LIMITS, WEEKDAYS, PrefsError, timezone_names
 from paperfeed.digest.subscriptions import SUBSCRIBE_ACCEPTED, RateLimited, Subscriptions
 from paperfeed.digest.tokens import TokenError
-from paperfeed.web.security import CSRF_FIELD, network_of, verify_csrf
+from paperfeed.web.bodies import JsonBodyError, parse_json
+from paperfeed.web.security import CSRF_FIELD, cross_site_reason, network_of, verify_csrf
 from paperfeed.web.templating import render
 
 router = APIRouter()
@@ -47,6 +48,32 @@ def _network(request: Request) -> str:
 async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     return {k: form.get(k) for k in form}
+
+
+def _json_error(status: int, param: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"param": param, "message": message}}, status_code=status)
+
+
+async def _json_object(request: Request, hint: str) -> dict[str, Any] | JSONResponse:
+    """The request's JSON object, or the error response that refuses it.
+
+    ``application/json`` is required: a page on another site can POST ``text/plain`` without
+    asking first, but a JSON content type makes the browser send a CORS preflight that this
+    server never approves. The Origin check refuses what a preflight would not stop.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _json_error(415, "content-type", f"send Content-Type: application/json ({hint})")
+    reason = cross_site_reason(request, request.app.state.pf.settings.base_url)
+    if reason:
+        return _json_error(403, "origin", reason)
+    try:
+        body = parse_json(await request.body())
+    except JsonBodyError as exc:
+        return _json_error(400, "body", f"{exc} ({hint})")
+    if not isinstance(body, dict):
+        return _json_error(400, "body", f"send a JSON object ({hint})")
+    return body
 
 
 def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -100,14 +127,9 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
 @router.post("/api/v1/subscribe", tags=["subscriptions"], status_code=202)
 async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
     """Subscribe an address (double opt-in). The answer is the same whatever the address's state."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return JSONResponse(
-            {"error": {"param": "body", "message": 'send JSON: {"email": "you@example.org"}'}}, status_code=400
-        )
+    body = await _json_object(request, '{"email": "you@example.org"}')
+    if isinstance(body, JSONResponse):
+        return body
     svc = _service(request)
     try:
         admission = svc.admit(body.get("email"), _network(request))
@@ -276,12 +298,9 @@ async def api_put(request: Request, token: str) -> JSONResponse:
         sub = svc.from_token("manage", token)
     except TokenError as exc:
         return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return JSONResponse({"error": {"param": "body", "message": "send a JSON object"}}, status_code=400)
+    body = await _json_object(request, "an object of preferences")
+    if isinstance(body, JSONResponse):
+        return body
     try:
         sub = svc.update_preferences(sub, body)
     except PrefsError as exc:

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from paperfeed.models import http_url
 from paperfeed.web.params import PERIOD_LABELS
 from paperfeed.web.security import CSRF_FIELD, csrf_token
 
@@ -79,7 +80,7 @@ def build_templates() -> Jinja2Templates:
         SUBSCRIBE_TEXT=SUBSCRIBE_TEXT,
         asset_version=_asset_version(),
     )
-    env.filters.update(highlighted=highlighted, clip=clip)
+    env.filters.update(highlighted=highlighted, clip=clip, http_url=http_url)
     return templates
 
 
