@@ -24,6 +24,17 @@ from paperfeed.digest.outbox import MailContext
 from paperfeed.digest.prefs import FREQUENCIES, TOPIC_LIMITS, WEEKDAYS, PrefsError, timezone_names
 from paperfeed.digest.subscriptions import SUBSCRIBE_ACCEPTED, RateLimited, Subscriptions
 from paperfeed.digest.tokens import TokenError
+from paperfeed.schemas import (
+    ApiError,
+    ErrorDetail,
+    PreferencesIn,
+    PreferencesOut,
+    SubscribeAccepted,
+    SubscribeIn,
+    SubscriptionOut,
+    TopicsOut,
+    dump,
+)
 from paperfeed.web.security import CSRF_FIELD, network_of, verify_csrf
 from paperfeed.web.templating import render
 
@@ -97,30 +108,38 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
     return _message(request, "Check your inbox", SUBSCRIBE_ACCEPTED, status=202)
 
 
-@router.post("/api/v1/subscribe", tags=["subscriptions"], status_code=202)
-async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
+SUBSCRIBE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
+    429: {
+        "model": ApiError,
+        "description": "Too many subscribe requests from this network.",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    },
+}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
+    403: {"model": ApiError, "description": "The token is invalid, expired or revoked."},
+}
+
+
+@router.post("/api/v1/subscribe", tags=["subscriptions"], status_code=202, responses=SUBSCRIBE_ERRORS)
+async def subscribe_api(request: Request, body: SubscribeIn, background: BackgroundTasks) -> JSONResponse:
     """Subscribe an address (double opt-in). The answer is the same whatever the address's state."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return JSONResponse(
-            {"error": {"param": "body", "message": 'send JSON: {"email": "you@example.org"}'}}, status_code=400
-        )
     svc = _service(request)
     try:
-        admission = svc.admit(body.get("email"), _network(request))
+        admission = svc.admit(body.email, _network(request))
     except PrefsError as exc:
-        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
+        return _api_error(400, exc.field, exc.message)
     except RateLimited as exc:
-        return JSONResponse(
-            {"error": {"param": "email", "message": str(exc)}},
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+        return _api_error(429, "email", str(exc), {"Retry-After": str(exc.retry_after_s)})
     background.add_task(svc.process, admission)
-    return JSONResponse({"status": "accepted", "message": SUBSCRIBE_ACCEPTED}, status_code=202)
+    accepted = SubscribeAccepted(status="accepted", message=SUBSCRIBE_ACCEPTED)
+    return JSONResponse(dump(accepted), status_code=202)
+
+
+def _api_error(status: int, param: str | None, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ApiError(error=ErrorDetail(param=param, message=message))
+    return JSONResponse(dump(body), status_code=status, headers=headers)
 
 
 # -- confirm --------------------------------------------------------------------------
@@ -257,33 +276,38 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
 
 
 # -- JSON preferences -------------------------------------------------------------------
-@router.get("/api/v1/subscription/{token}", tags=["subscriptions"])
+def _subscription_out(svc: Subscriptions, sub: Any) -> SubscriptionOut:
+    data = svc.export(sub)
+    prefs = svc.preferences(sub)  # normalised: every topic list present
+    data["preferences"] = PreferencesOut.model_validate(prefs.columns() | {"topics": TopicsOut(**prefs.topics)})
+    return SubscriptionOut(**data)
+
+
+@router.get(
+    "/api/v1/subscription/{token}", tags=["subscriptions"], response_model=SubscriptionOut, responses=TOKEN_ERRORS
+)
 def api_get(request: Request, token: str) -> JSONResponse:
     """Everything stored about the subscriber a manage token belongs to."""
     svc = _service(request)
     try:
         sub = svc.from_token("manage", token)
     except TokenError as exc:
-        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
-    return JSONResponse(svc.export(sub), headers={"Cache-Control": "no-store"})
+        return _api_error(403, "token", exc.reason)
+    return JSONResponse(dump(_subscription_out(svc, sub)), headers={"Cache-Control": "no-store"})
 
 
-@router.put("/api/v1/subscription/{token}", tags=["subscriptions"])
-async def api_put(request: Request, token: str) -> JSONResponse:
-    """Change preferences (any of frequency, weekday, send_hour, timezone, max_papers, include_trending, topics)."""
+@router.put(
+    "/api/v1/subscription/{token}", tags=["subscriptions"], response_model=PreferencesOut, responses=TOKEN_ERRORS
+)
+def api_put(request: Request, token: str, body: PreferencesIn) -> JSONResponse:
+    """Change preferences: any subset of the documented fields; an unknown field is a 400 that names it."""
     svc = _service(request)
     try:
         sub = svc.from_token("manage", token)
     except TokenError as exc:
-        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
+        return _api_error(403, "token", exc.reason)
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return JSONResponse({"error": {"param": "body", "message": "send a JSON object"}}, status_code=400)
-    try:
-        sub = svc.update_preferences(sub, body)
+        sub = svc.update_preferences(sub, body.model_dump(exclude_unset=True))
     except PrefsError as exc:
-        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
-    return JSONResponse(svc.export(sub)["preferences"])
+        return _api_error(400, exc.field, exc.message)
+    return JSONResponse(dump(_subscription_out(svc, sub).preferences))
