@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from paperfeed.schemas import (
     ApiError,
@@ -49,6 +49,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ApiError, "description": "No such paper (or nothing at that path)."},
     500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
+PaperIdP = Annotated[
+    str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
+]
 router = APIRouter(prefix="/api/v1", tags=["paperfeed API v1"], responses=ERRORS)
 QUERY_HELP = 'Query: words, "phrases", -exclude, +require, au:, ti:, abs:, cat:, year:, since:, until:'
 
@@ -139,7 +142,7 @@ def api_suggest(request: Request, q: Annotated[str, Query(max_length=200)] = "")
 
 @router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
 def api_similar(
-    request: Request, paper_id: str, k: Annotated[int, Query(ge=1, description="How many (at most 50).")] = 10
+    request: Request, paper_id: PaperIdP, k: Annotated[int, Query(ge=1, description="How many (at most 50).")] = 10
 ) -> SimilarOut:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
@@ -152,7 +155,7 @@ def api_similar(
 
 
 @router.get("/papers/{paper_id:path}", summary="One paper by id, with its version history")
-def api_paper(request: Request, paper_id: str) -> PaperDetail:
+def api_paper(request: Request, paper_id: PaperIdP) -> PaperDetail:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
     if paper is None:
@@ -277,7 +280,7 @@ def api_trending(
 
 
 @router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending")
-def api_explain(request: Request, paper_id: str, window: WindowQ = "day", date: DateQ = None) -> TrendingEntryOut:
+def api_explain(request: Request, paper_id: PaperIdP, window: WindowQ = "day", date: DateQ = None) -> TrendingEntryOut:
     pf = request.app.state.pf
     if pf.store.get_paper(paper_id) is None:
         raise NotFound("paper_id", f"no paper with id '{paper_id}'")

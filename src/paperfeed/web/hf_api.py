@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from paperfeed.search.base import SearchRequest
@@ -37,6 +37,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": HfError, "description": "No such paper."},
     500: {"model": HfError, "description": "An internal error; it has been logged."},
 }
+PaperIdP = Annotated[
+    str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
+]
 router = APIRouter(tags=["Hugging Face compatible"], responses=ERRORS)
 NEXT_LINK = {
     "Link": {"description": 'Next page: `<url>; rel="next"` (absent on the last page).', "schema": {"type": "string"}}
@@ -61,7 +64,7 @@ def hf_search(
 
 
 @router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper)
-def hf_paper_info(request: Request, paper_id: str) -> Response:
+def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
     paper = request.app.state.pf.store.get_paper(paper_id)
     if paper is None:
         raise NotFound("paper_id", f"paper {paper_id} not found")
@@ -121,8 +124,16 @@ class MarkdownResponse(PlainTextResponse):
     media_type = "text/markdown"
 
 
-@router.get("/papers/{paper_id:path}.md", summary="A paper page as Markdown", response_class=MarkdownResponse)
-def hf_read_paper(request: Request, paper_id: str) -> Response:
+JSON_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HfError"}}}}
+
+
+@router.get(
+    "/papers/{paper_id:path}.md",
+    summary="A paper page as Markdown",
+    response_class=MarkdownResponse,
+    responses={code: {**ERRORS[code], "model": None, **JSON_ERROR} for code in ERRORS},
+)
+def hf_read_paper(request: Request, paper_id: PaperIdP) -> Response:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
     if paper is None:
