@@ -95,6 +95,10 @@ class PaperDetail(PaperOut):
     """``GET /api/v1/papers/{id}`` (and ``paperfeed papers show --json``): a paper and its version history."""
 
     versions: list[VersionOut]
+    sources: dict[str, dt.datetime] = Field(
+        description="Where the paper was seen: source name -> when first seen.",
+        examples=[{"arxiv_oai": "2026-07-15T06:00:00Z"}],
+    )
 
 
 class HitOut(Out):
@@ -322,7 +326,7 @@ def paper_detail(paper: Paper, versions: Sequence[dict[str, Any]], upvotes: int 
         )
         for v in versions
     ]
-    return PaperDetail(**dict(base), versions=history)
+    return PaperDetail(**dict(base), versions=history, sources=dict(paper.sources))
 
 
 def hit_out(hit: Hit, upvotes: int = 0, base_url: str = "") -> HitOut:
