@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,8 +14,17 @@ from huggingface_hub import HfApi
 from tests.web.hf_shapes import diff, shape
 from tests.web.live import live_server
 
+from paperfeed.app import Paperfeed
+from paperfeed.models import Signal
+
 FIXTURES = "fixtures/hf_daily_papers"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+AT = datetime(2026, 7, 14, 12, tzinfo=UTC)
+IMPORTED_TOTALS = [
+    Signal("2607.10001", "pwc", "github_stars", 1200, AT),
+    Signal("2607.10001", "huggingface", "github_stars", 1500, AT),
+    Signal("2607.10001", "huggingface", "hf_comments", 2, AT),
+]
 
 
 @pytest.fixture
@@ -98,7 +108,7 @@ def _documented_differences() -> set[tuple[str, str, str]]:
 @pytest.mark.shared
 @pytest.mark.anyio
 async def test_shape_differences_from_captured_hf_responses_are_exactly_the_documented_ones(
-    client: httpx.AsyncClient, shared_dir: Path
+    client: httpx.AsyncClient, web_pf: Paperfeed, shared_dir: Path
 ) -> None:
     """Key paths and JSON types of our answers against every captured HF response, diffed both ways.
 
@@ -106,6 +116,7 @@ async def test_shape_differences_from_captured_hf_responses_are_exactly_the_docu
     justifies it; a difference that disappears fails until its row is removed. Either way the table stays true.
     """
     fixtures = shared_dir / FIXTURES
+    web_pf.store.add_signals(IMPORTED_TOTALS)
 
     def load(pattern: str) -> list:
         items: list = []
@@ -139,7 +150,8 @@ async def test_shape_differences_from_captured_hf_responses_are_exactly_the_docu
     assert set(ours["/api/papers/search"]) >= {"highlightedTitle[].type", "highlightedTitle[].text"}
 
 
-def test_real_huggingface_hub_client_against_live_server(live_url: str) -> None:
+def test_real_huggingface_hub_client_against_live_server(live_url: str, web_pf: Paperfeed) -> None:
+    web_pf.store.add_signals(IMPORTED_TOTALS)
     api = HfApi(endpoint=live_url, token=False)
 
     found = list(api.list_papers(query="diffusion", limit=5))
@@ -155,6 +167,8 @@ def test_real_huggingface_hub_client_against_live_server(live_url: str) -> None:
     assert info.published_at is not None and info.published_at.date().isoformat() == "2026-07-14"
     assert info.upvotes == 7
     assert info.github_repo == "https://github.com/example/sparse-dit"
+    assert info.github_stars == 1500  # the highest imported star count
+    assert next(p for p in api.list_daily_papers(date="2026-07-14") if p.id == "2607.10001").comments == 2
 
     daily = list(api.list_daily_papers(date="2026-07-13"))
     assert {p.id for p in daily} == {"2607.10004", "2607.10005"}

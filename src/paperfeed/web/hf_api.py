@@ -60,7 +60,10 @@ def hf_search(
         return JSONResponse([])
     req = SearchRequest(q=q, page_size=min(limit, MAX_PAGE_SIZE))
     view = views.search_view(request.app.state.pf, request.app.state.engagement, req)
-    return JSONResponse([hf_dump(hf_search_item(h, view.upvotes.get(h.paper.id, 0))) for h in view.hits])
+    totals = request.app.state.engagement.signal_totals([h.paper.id for h in view.hits])
+    return JSONResponse(
+        [hf_dump(hf_search_item(h, view.upvotes.get(h.paper.id, 0), totals.get(h.paper.id))) for h in view.hits]
+    )
 
 
 @router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper)
@@ -68,8 +71,9 @@ def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
     paper = request.app.state.pf.store.get_paper(paper_id)
     if paper is None:
         raise NotFound("paper_id", f"paper {paper_id} not found")
-    upvotes = request.app.state.engagement.upvote_count(paper.id)
-    return JSONResponse(hf_dump(hf_paper(paper, upvotes, with_categories=True)))
+    engagement = request.app.state.engagement
+    totals = engagement.signal_totals([paper.id]).get(paper.id)
+    return JSONResponse(hf_dump(hf_paper(paper, engagement.upvote_count(paper.id), totals, with_categories=True)))
 
 
 @router.get(
@@ -115,7 +119,8 @@ def hf_daily_papers(
         trending_limit=0,
         sort="trending" if order == "trending" else "published",
     )
-    body = [hf_dump(hf_list_item(paper, view.upvotes.get(paper.id, 0))) for paper in view.papers]
+    totals = request.app.state.engagement.signal_totals([paper.id for paper in view.papers])
+    body = [hf_dump(hf_list_item(p, view.upvotes.get(p.id, 0), totals.get(p.id))) for p in view.papers]
     headers = {"Link": _next_link(request, p)} if view.has_next_page else {}
     return JSONResponse(body, headers=headers)
 

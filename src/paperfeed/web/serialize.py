@@ -53,6 +53,7 @@ class HfPaper(HfOut):
     summary: str
     upvotes: int = Field(ge=0, examples=[7])
     githubRepo: str | None = Field(default=None, examples=["https://github.com/example/sparse-dit"])
+    githubStars: int | None = Field(default=None, ge=0, description="Latest imported star count.", examples=[1500])
     projectPage: str | None = Field(default=None, examples=[None])
     categories: list[str] | None = Field(
         default=None, description="paperfeed's addition, on /api/papers/{id} only.", examples=[["cs.CV"]]
@@ -66,7 +67,7 @@ class HfListItem(HfOut):
     publishedAt: str | None = Field(default=None, examples=["2026-07-14T00:00:00.000Z"])
     title: str
     summary: str
-    numComments: int = Field(ge=0, examples=[0])
+    numComments: int = Field(ge=0, description="Imported Hugging Face comment count (0 if none).", examples=[2])
     isAuthorParticipating: bool
 
 
@@ -87,8 +88,12 @@ def _hf_time(day: date | None) -> str | None:
     return f"{day.isoformat()}T00:00:00.000Z" if day else None
 
 
-def hf_paper(paper: Paper, upvotes: int, with_categories: bool = False) -> HfPaper:
-    """HF's nested ``paper`` object; `with_categories` for the flat body of ``GET /api/papers/{id}``."""
+def hf_paper(
+    paper: Paper, upvotes: int, totals: dict[str, int] | None = None, with_categories: bool = False
+) -> HfPaper:
+    """HF's nested ``paper`` object; `with_categories` for the flat body of ``GET /api/papers/{id}``.
+
+    `totals` are the paper's imported running totals (`Engagement.signal_totals`)."""
     return HfPaper(
         id=paper.id,
         authors=[HfAuthor(name=name, hidden=False) for name in paper.authors],
@@ -98,25 +103,26 @@ def hf_paper(paper: Paper, upvotes: int, with_categories: bool = False) -> HfPap
         summary=paper.abstract,
         upvotes=upvotes,
         githubRepo=paper.code_url or None,
+        githubStars=(totals or {}).get("github_stars"),
         projectPage=paper.project_url or None,
         categories=list(paper.categories) if with_categories else None,
     )
 
 
-def hf_list_item(paper: Paper, upvotes: int) -> HfListItem:
+def hf_list_item(paper: Paper, upvotes: int, totals: dict[str, int] | None = None) -> HfListItem:
     return HfListItem(
-        paper=hf_paper(paper, upvotes),
+        paper=hf_paper(paper, upvotes, totals),
         publishedAt=_hf_time(paper.published),
         title=paper.title,
         summary=paper.abstract,
-        numComments=0,
+        numComments=(totals or {}).get("hf_comments", 0),
         isAuthorParticipating=False,
     )
 
 
-def hf_search_item(hit: Hit, upvotes: int) -> HfSearchItem:
+def hf_search_item(hit: Hit, upvotes: int, totals: dict[str, int] | None = None) -> HfSearchItem:
     return HfSearchItem(
-        **dict(hf_list_item(hit.paper, upvotes)),
+        **dict(hf_list_item(hit.paper, upvotes, totals)),
         upvoted=False,
         highlightedTitle=[HfSegment.model_validate(s) for s in segments(hit.paper.title, hit.title_highlights)],
         highlightedSummary=[HfSegment.model_validate(s) for s in segments(hit.paper.abstract, hit.abstract_highlights)],
