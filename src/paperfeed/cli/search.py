@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.table import Table
 
-from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, plain, print_json
-from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest
-
-
-def _hit_dict(hit: Hit) -> dict:
-    p = hit.paper
-    return {
-        "id": p.id,
-        "title": p.title,
-        "authors": p.authors,
-        "categories": p.categories,
-        "published": p.published.isoformat() if p.published else None,
-        "abs_url": p.abs_url,
-        "score": hit.score,
-        "lexical_rank": hit.lexical_rank,
-        "dense_rank": hit.dense_rank,
-        "lexical_score": hit.lexical_score,
-        "dense_score": hit.dense_score,
-        "title_html": hit.title_html,
-        "title_highlights": hit.title_highlights,
-        "abstract_highlights": hit.abstract_highlights,
-    }
+from paperfeed.cli.common import (
+    EXIT_USAGE,
+    JsonOpt,
+    app,
+    base_url,
+    console,
+    date_option,
+    fail,
+    not_found,
+    open_from,
+    plain,
+    print_json,
+    upvotes_of,
+)
+from paperfeed.schemas import SearchOut, SearchQueryEcho, SimilarOut, hit_out
+from paperfeed.search.base import Hit, Mode, PaperNotFound, QueryError, SearchRequest, Sort
 
 
 def _print_hits(hits: list[Hit], start: int = 1) -> None:
@@ -86,13 +80,13 @@ def search(
     page_size: Annotated[int, typer.Option("--page-size", min=1, max=100)] = 20,
     json_: JsonOpt = False,
 ) -> None:
-    """Search the stored papers (run `paperfeed index` after ingesting)."""
+    """Search the stored papers (run `paperfeed index` after ingesting). --json prints GET /api/v1/search's shape."""
     request = SearchRequest(
         q=query,
-        mode=mode,
-        sort=sort,
+        mode=cast(Mode, mode),  # checked by the engine: a bad value is a QueryError naming --mode
+        sort=cast(Sort, sort),
         page=page,
-        page_size=page_size,  # type: ignore[arg-type]
+        page_size=page_size,
         since=date_option(since, "--since"),
         until=date_option(until, "--until"),
         category=category,
@@ -101,19 +95,29 @@ def search(
     pf = open_from(ctx)
     try:
         results = pf.search.search(request)
+        upvotes = upvotes_of(pf, [h.paper.id for h in results.hits]) if json_ else {}
     except QueryError as exc:
-        fail(f"{'--' + exc.param.replace('_', '-') if exc.param != 'q' else 'query'}: {exc.message}", code=2)
+        fail(f"{'--' + exc.param.replace('_', '-') if exc.param != 'q' else 'query'}: {exc.message}", code=EXIT_USAGE)
     finally:
         pf.close()
     if json_:
+        echo = SearchQueryEcho(
+            q=request.q,
+            category=request.category,
+            author=request.author,
+            since=request.since,
+            until=request.until,
+            sort=request.sort,
+            mode=request.mode,
+            page=request.page,
+            page_size=request.page_size,
+        )
+        base = base_url(pf)
+        hits = [hit_out(h, upvotes.get(h.paper.id, 0), base) for h in results.hits]
         print_json(
-            {
-                "total": results.total,
-                "mode": results.mode,
-                "notice": results.notice,
-                "page": page,
-                "hits": [_hit_dict(h) for h in results.hits],
-            }
+            SearchOut(
+                query=echo, mode=results.mode, total=results.total, notice=results.notice, results=hits, next=None
+            )
         )
         return
     if results.notice:
@@ -129,17 +133,20 @@ def similar(
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many.")] = 10,
     json_: JsonOpt = False,
 ) -> None:
-    """Papers most like the given one (semantic neighbours, keyword fallback)."""
+    """Papers most like the given one (semantic neighbours, keyword fallback). Exit 3 if it is not stored."""
     pf = open_from(ctx)
     try:
         hits = pf.search.similar(paper_id.strip(), k)
+        upvotes = upvotes_of(pf, [h.paper.id for h in hits]) if json_ else {}
     except PaperNotFound as exc:
-        fail(exc.message, code=2)
+        not_found(exc.message)
     except QueryError as exc:
-        fail(f"{exc.param}: {exc.message}", code=2)
+        fail(f"{exc.param}: {exc.message}", code=EXIT_USAGE)
     finally:
         pf.close()
     if json_:
-        print_json([_hit_dict(h) for h in hits])
+        base = base_url(pf)
+        results = [hit_out(h, upvotes.get(h.paper.id, 0), base) for h in hits]
+        print_json(SimilarOut(paper_id=paper_id.strip(), results=results))
         return
     _print_hits(hits)

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
-from paperfeed.web import api, errors, feed_routes, hf_api, pages
+from paperfeed.web import api, docs, errors, feed_routes, hf_api, pages
 from paperfeed.web.bodies import BodySizeLimitMiddleware
 from paperfeed.web.cache import TTLCache
 from paperfeed.web.engagement import Engagement, EngagementLimits
@@ -106,7 +106,13 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app = FastAPI(
         title="paperfeed",
         version="1",
-        description='Self-hosted research-paper discovery. Errors: `{"error": {"param", "message"}}`.',
+        description=(
+            "Self-hosted research-paper discovery: paperfeed's own JSON API under `/api/v1` and a Hugging Face"
+            " compatible papers API. Errors are one JSON shape per family, documented on every route:"
+            ' `{"error": {"param": ..., "message": ...}}` under `/api/v1`, `{"error": "..."}` on the Hugging Face'
+            " routes; 400 bad input (an unknown body field is named), 403 bad token, 404 unknown id, 429 slow down."
+            " A guide with curl examples: docs/api.md."
+        ),
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -127,6 +133,9 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
         return JSONResponse({"status": "ok", "papers": papers}, headers={"Cache-Control": "no-store"})
 
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount(docs.ASSETS_URL, CachedStaticFiles(directory=str(docs.ASSETS_DIR)), name="api-docs-assets")
+    app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
+    app.include_router(docs.router)
     app.include_router(hf_api.router)  # before pages: /papers/{id}.md must win over /papers/{id}
     app.include_router(api.router)
     app.include_router(feed_routes.router)

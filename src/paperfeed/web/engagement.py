@@ -79,6 +79,11 @@ class Engagement:
         counter = getattr(self.store, "upvote_counts", None)
         return counter(paper_ids) if counter else {}
 
+    def signal_totals(self, paper_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Imported running totals per paper: ``github_stars`` and ``hf_comments`` (for the HF-shaped API)."""
+        totals = getattr(self.store, "signal_totals", None)
+        return totals(paper_ids, ("github_stars", "hf_comments")) if totals else {}
+
     def upvote_count(self, paper_id: str) -> int:
         return self.upvote_counts([paper_id]).get(paper_id, 0)
 
