@@ -25,7 +25,8 @@ from paperfeed.web.templating import render
 log = logging.getLogger("paperfeed.web")
 
 HF_PREFIXES = ("/api/papers", "/api/daily_papers")
-FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"  # the detail of FastAPI's 400 for a body it cannot parse
+# The detail of FastAPI's own 400 for a body it cannot parse.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class NotFound(Exception):  # reads as the HTTP status it becomes
