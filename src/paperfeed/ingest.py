@@ -27,8 +27,10 @@ class StrictStop(RuntimeError):
         self.report = report
 
 
-class IngestFailed(RuntimeError):
-    """The source failed part way (`cause`); `report` counts everything stored before it."""
+class IngestFailed(SourceError):
+    """The source failed part way (`cause`); `report` counts everything stored before it.
+
+    A `SourceError` itself, so callers that only catch that keep working."""
 
     def __init__(self, cause: SourceError, report: IngestReport) -> None:
         super().__init__(str(cause))

@@ -119,5 +119,5 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     ):
         table = Table(title, "papers", title=f"by {title}")
         for key, count in list(data.items())[:limit]:
-            table.add_row(str(key), str(count))
+            table.add_row(plain(key), str(count))  # sources and categories come from ingested data
         console.print(table)

@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from paperfeed.cli.common import (
     EXIT_USAGE,
@@ -19,6 +20,7 @@ from paperfeed.cli.common import (
     open_from,
     plain,
     print_json,
+    safe,
     upvotes_of,
 )
 from paperfeed.schemas import SearchOut, SearchQueryEcho, SimilarOut, hit_out
@@ -121,7 +123,7 @@ def search(
         )
         return
     if results.notice:
-        console.print(f"[yellow]{results.notice}[/]", highlight=False)
+        console.print(Text(safe(results.notice), style="yellow"), highlight=False)
     _print_hits(results.hits, start=(page - 1) * page_size + 1)
     console.print(f"{results.total} results ({results.mode})", highlight=False)
 
