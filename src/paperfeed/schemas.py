@@ -42,7 +42,8 @@ class ErrorDetail(Out):
 
 
 class ApiError(Out):
-    """Every ``/api/v1`` error: 400 bad input, 403 bad token, 404 unknown id, 413 body too large, 429 slow down."""
+    """Every ``/api/v1`` error: 400 bad input, 403 bad token or foreign origin, 404 unknown id, 413 body too large,
+    415 not JSON, 429 slow down."""
 
     model_config = ConfigDict(
         extra="forbid",

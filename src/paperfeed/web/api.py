@@ -60,7 +60,11 @@ DATE_SCHEMA = {"format": "date"}
 CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)?$"
 DateQ = Annotated[
     str | None,
-    Query(description="A day, YYYY-MM-DD.", examples=["2026-07-14"], json_schema_extra=DATE_SCHEMA),
+    Query(
+        description="A day, YYYY-MM-DD, from 1900-01-01 to 2999-12-31 (outside: 400).",
+        examples=["2026-07-14"],
+        json_schema_extra=DATE_SCHEMA,
+    ),
 ]
 CategoryQ = Annotated[
     str | None,

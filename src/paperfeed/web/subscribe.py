@@ -139,6 +139,7 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
 # The JSON writes also refuse what another site's page could send (`json_from_own_origin`).
 JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ApiError, "description": "The token is invalid, or the request came from another site's page."},
+    413: {"model": ApiError, "description": "The body is larger than PAPERFEED_MAX_BODY_BYTES (256 KiB)."},
     415: {"model": ApiError, "description": "The body is not sent as Content-Type: application/json."},
 }
 
