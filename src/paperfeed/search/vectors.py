@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from usearch.index import Index
@@ -55,13 +56,14 @@ class UsearchIndex:
         self._embedder: str | None = state.get("embedder")
         self.dim: int = int(state.get("dim", 0))
         self._seq = int(state.get("seq", 0))
+        self._backlog: list[dict] = list(state.get("backlog") or [])
         self._index: Index | None = None
         if state.get("format") == FORMAT_VERSION and self.dim and self._file.exists():
             self._index = self._new_index(self.dim)
             self._index.load(str(self._file))
             self._mtime = self._file.stat().st_mtime
         elif state:
-            self._embedder, self.dim, self._seq = None, 0, 0  # unknown layout: start over
+            self._embedder, self.dim, self._seq, self._backlog = None, 0, 0, []  # unknown layout: start over
 
     def _new_index(self, dim: int) -> Index:
         o = self._opts
@@ -96,6 +98,7 @@ class UsearchIndex:
         with self._lock:
             self._index, self.dim, self._embedder = index, int(state["dim"]), state.get("embedder")
             self._seq, self._mtime = int(state.get("seq", 0)), mtime
+            self._backlog = list(state.get("backlog") or [])
 
     # -- contract -----------------------------------------------------------------
     def embedder_name(self) -> str | None:
@@ -103,6 +106,10 @@ class UsearchIndex:
 
     def indexed_seq(self) -> int:
         return self._seq
+
+    def backlog(self) -> list[dict]:
+        self._reload_if_changed()
+        return list(self._backlog)
 
     def count(self) -> int:
         return len(self._index) if self._index is not None else 0
@@ -113,7 +120,7 @@ class UsearchIndex:
     def reset(self, embedder_name: str, dim: int) -> None:
         with self._lock:
             self._index = self._new_index(dim)
-            self._embedder, self.dim, self._seq = embedder_name, dim, 0
+            self._embedder, self.dim, self._seq, self._backlog = embedder_name, dim, 0, []
 
     def upsert(self, paper_ids: Sequence[str], vectors: np.ndarray) -> None:
         if not len(paper_ids):
@@ -130,7 +137,7 @@ class UsearchIndex:
                 self._index.remove(keys[present])
             self._index.add(keys, vectors, threads=self._threads)
 
-    def commit(self, seq: int) -> None:
+    def commit(self, seq: int, backlog: list[dict] | None = None) -> None:
         self.keys.flush()
         self.path.mkdir(parents=True, exist_ok=True)
         if self._index is not None:
@@ -139,8 +146,10 @@ class UsearchIndex:
                 self._index.save(str(tmp))
             os.replace(tmp, self._file)
             self._mtime = self._file.stat().st_mtime
-        self._seq = seq
-        state = {"format": FORMAT_VERSION, "embedder": self._embedder, "dim": self.dim, "seq": seq}
+        self._seq, self._backlog = seq, list(backlog or [])
+        state: dict[str, Any] = {"format": FORMAT_VERSION, "embedder": self._embedder, "dim": self.dim, "seq": seq}
+        if self._backlog:
+            state["backlog"] = self._backlog
         tmp_state = self._state_path.with_suffix(".tmp")
         tmp_state.write_text(json.dumps(state))
         os.replace(tmp_state, self._state_path)
