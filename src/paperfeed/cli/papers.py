@@ -10,6 +10,7 @@ from rich.table import Table
 
 from paperfeed.cli.common import JsonOpt, app, console, date_option, fail, open_from, print_json
 from paperfeed.models import Paper
+from paperfeed.search.backlog import Coverage
 from paperfeed.store import PaperQuery
 
 papers_app = typer.Typer(help="Show and list stored papers.", no_args_is_help=True)
@@ -90,10 +91,17 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Counts by source, category and month."""
     pf = open_from(ctx)
     s = pf.store.stats()
+    try:
+        coverage = pf.search.coverage(max_age_s=0)
+    except Exception as exc:  # a broken index must not hide the counts
+        coverage = None
+        typer.echo(f"search index unreadable: {exc}", err=True)
     if json_:
-        print_json(asdict(s))
+        print_json({**asdict(s), "semantic_coverage": coverage.as_dict() if coverage else None})
         return
     console.print(f"[bold]{s.papers}[/] papers, {s.signals} signals")
+    if coverage is not None:
+        console.print(_coverage_line(coverage), highlight=False)
     for title, data, limit in (
         ("source", s.by_source, 50),
         ("category", s.by_category, 20),
@@ -103,3 +111,12 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
         for key, count in list(data.items())[:limit]:
             table.add_row(str(key), str(count))
         console.print(table)
+
+
+def _coverage_line(cov: Coverage) -> str:
+    if not cov.enabled:
+        return "semantic search: off (keyword only)"
+    line = f"semantic search: {cov.embedded:,} of {cov.total:,} papers embedded ({cov.percent:.0f}%)"
+    if cov.complete_since:
+        line += f", complete since {cov.complete_since.isoformat()}; older papers match by keyword only for now"
+    return line

@@ -7,6 +7,7 @@ Limits above their maximum are lowered to it rather than refused.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,8 @@ from paperfeed.web.params import (
 )
 from paperfeed.web.serialize import hit_json, paper_json
 from paperfeed.web.templating import qs, render
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["paperfeed API v1"])
 QUERY_HELP = 'Query: words, "phrases", -exclude, +require, au:, ti:, abs:, cat:, year:, since:, until:'
@@ -247,9 +250,19 @@ def api_explain(request: Request, paper_id: str, window: WindowQ = "day", date: 
     return _entry_json(entry, upvotes, _base(request))
 
 
-@router.get("/stats", summary="Counts by source, category and month")
+@router.get("/stats", summary="Counts by source, category and month, and how much of the library is semantic")
 def api_stats(request: Request) -> dict[str, Any]:
-    return asdict(request.app.state.pf.store.stats())
+    pf = request.app.state.pf
+    return {**asdict(pf.store.stats()), "semantic_coverage": semantic_coverage(pf)}
+
+
+def semantic_coverage(pf: Any) -> dict[str, Any] | None:
+    """`search.backlog.Coverage` as JSON (embedded, total, complete_since...), None if search is unavailable."""
+    try:
+        return dict(pf.search.coverage().as_dict())
+    except Exception:
+        log.exception("search coverage unavailable")
+        return None
 
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
