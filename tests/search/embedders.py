@@ -56,3 +56,9 @@ class SlowHashEmbedder(HashEmbedder):
     def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         time.sleep(self.COST_S * len(texts))
         return super().embed(texts, batch_size, progress)
+
+
+class OtherHashEmbedder(HashEmbedder):
+    """The same arithmetic under another model name: its vectors must never be mixed with `HashEmbedder`'s."""
+
+    name = "test-hash-other"

@@ -101,18 +101,16 @@ def run_once(
 
 
 def keep_fresh(pf: Any) -> None:
-    """Catch the keyword index and the trending lists up with newly stored papers and signals.
+    """Catch the trending lists up with newly stored papers and signals.
 
-    Both are incremental (nothing to do costs milliseconds), so running this
-    before each compose pass keeps digests and pages current after any ingest.
-    Vectors are the background index job's (`start_index_keeper`).
+    Incremental (nothing to do costs milliseconds), so running this before each
+    compose pass keeps digests and pages current after any ingest. The search
+    indexes are the background index job's (`start_index_keeper`, running
+    beside this loop): keywords within seconds of an ingest, vectors newest
+    first, so neither a first keyword build nor an embedding backlog ever
+    delays a compose pass or a send.
     """
-    for name, refresh in (
-        # Keywords only, and only if the background index job is not at it: embedding is that job's
-        # work (`search.background`), so a backlog of hours never delays a compose pass.
-        ("search index", lambda: pf.search.refresh_lexical(wait=False)),
-        ("trending", lambda: pf.trending.refresh()),
-    ):
+    for name, refresh in (("trending", lambda: pf.trending.refresh()),):
         try:
             refresh()
         except Exception:
@@ -125,9 +123,9 @@ def start_index_keeper(pf: Any) -> Any:
     Started with the digest loop, so it runs once per scheduler process (`serve`'s supervisor or
     `worker`), never once per web worker, and mail never waits behind embedding.
     """
-    from paperfeed.search.background import IndexKeeper
+    from paperfeed.search.background import STARTUP_GRACE_S, IndexKeeper
 
-    return IndexKeeper(lambda: pf.search).start()
+    return IndexKeeper(lambda: pf.search, start_delay_s=STARTUP_GRACE_S).start()
 
 
 def run_forever(pf: Any, stop: threading.Event, mailer: Mailer | None = None) -> None:

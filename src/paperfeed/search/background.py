@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 SLICE_S = 20.0  # embedding per turn before the loop looks around again (stop, new papers, keyword index)
 IDLE_S = 5.0  # when caught up: how often to look for newly stored papers (one max(seq) query)
+STARTUP_GRACE_S = 5.0  # `serve`: the web server starts before the job competes with it
 YIELD_S = 0.05  # pause between busy turns: lets other threads take the locks this one just released
 
 
@@ -31,10 +32,19 @@ def index_turn(searcher: Any, slice_s: float = SLICE_S) -> int:
 
 
 def run_index_loop(
-    searcher_of: Callable[[], Any], stop: threading.Event, slice_s: float = SLICE_S, idle_s: float = IDLE_S
+    searcher_of: Callable[[], Any],
+    stop: threading.Event,
+    slice_s: float = SLICE_S,
+    idle_s: float = IDLE_S,
+    start_delay_s: float = 0.0,
 ) -> None:
-    """Turn until `stop` is set; errors are logged and retried after `idle_s` (state is on disk)."""
+    """Turn until `stop` is set; errors are logged and retried after `idle_s` (state is on disk).
+
+    `start_delay_s` lets the web server start first: in `serve`'s process the
+    job would otherwise compete with uvicorn's start-up for the CPU and the GIL.
+    """
     searcher = None
+    stop.wait(start_delay_s)
     while not stop.is_set():
         busy = False
         try:
@@ -49,11 +59,17 @@ def run_index_loop(
 class IndexKeeper:
     """A daemon thread running `run_index_loop`; `stop()` ends it after the current slice."""
 
-    def __init__(self, searcher_of: Callable[[], Any], slice_s: float = SLICE_S, idle_s: float = IDLE_S) -> None:
+    def __init__(
+        self,
+        searcher_of: Callable[[], Any],
+        slice_s: float = SLICE_S,
+        idle_s: float = IDLE_S,
+        start_delay_s: float = 0.0,
+    ) -> None:
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
             target=run_index_loop,
-            args=(searcher_of, self.stop_event, slice_s, idle_s),
+            args=(searcher_of, self.stop_event, slice_s, idle_s, start_delay_s),
             name="paperfeed-index",
             daemon=True,
         )

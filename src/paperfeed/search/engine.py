@@ -142,11 +142,9 @@ class HybridSearcher:
             total = self.store.count_papers()
             cov = Coverage(embedded=0, total=total, pending=total, complete_since=None, enabled=False)
         else:
+            raw = vectors.backlog()  # first: it picks up another process's save, which the reads below then see
             built = vectors.embedder_name()
-            if built is None:
-                backlog = Backlog(0)
-            else:
-                backlog = Backlog.load(vectors.indexed_seq(), vectors.backlog())
+            backlog = Backlog(0) if built is None else Backlog.load(vectors.indexed_seq(), raw)
             backlog.extend(self.store.max_seq())
             cov = coverage_of(self.store, backlog, built)
         self._coverage = (now, cov)
@@ -430,14 +428,20 @@ class HybridSearcher:
     def _job(self, name: str, wait: bool = True) -> Iterator[bool]:
         """Hold the `name` job ("lexical" or "vectors") for the block; yields whether it was acquired.
 
-        One writer per index at a time: the background job and the digest
-        loop's keyword refresh may ask at once. PostgreSQL extends this across
-        processes.
+        One writer per index at a time, in this process (a thread lock) and
+        across processes where the backend offers a `writer_lock` (usearch's
+        file lock; PostgreSQL's searcher adds an advisory lock).
         """
         lock = self._job_locks[name]
         got = lock.acquire(blocking=wait)
         try:
-            yield got
+            index = self.backends.vectors if name == "vectors" else self.backends.lexical
+            writer_lock = getattr(index, "writer_lock", None)  # across processes, where the backend has one
+            if not got or writer_lock is None:
+                yield got
+            else:
+                with writer_lock(wait) as held:
+                    yield held
         finally:
             if got:
                 lock.release()

@@ -27,7 +27,7 @@ from paperfeed.store.base import Store
 
 LEXICAL_BATCH = 5000
 EMBED_BATCH = 64  # papers per step: the unit of newest-first order, progress and the background slice
-COMMIT_EVERY_S = 10.0  # save the vectors (and the walk) at least this often: what the web app sees
+COMMIT_EVERY_S = 2.0  # save the vectors and the walk this often (what the web app sees), at most 5% of the time
 
 
 @contextmanager

@@ -259,7 +259,7 @@ def api_stats(request: Request) -> dict[str, Any]:
 def semantic_coverage(pf: Any) -> dict[str, Any] | None:
     """`search.backlog.Coverage` as JSON (embedded, total, complete_since...), None if search is unavailable."""
     try:
-        return dict(pf.search.coverage().as_dict())
+        return dict(pf.search.coverage(max_age_s=0).as_dict())
     except Exception:
         log.exception("search coverage unavailable")
         return None
