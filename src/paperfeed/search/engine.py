@@ -176,8 +176,8 @@ class HybridSearcher:
             reason = self._dense_unavailable()
             if reason:
                 mode, notice = "lexical", f"{reason}: showing keyword matches"
-            else:
-                notice = self.coverage().notice()  # the semantic leg sees only part of the library
+            elif request.sort != "date" or mode == "dense":  # a semantic leg runs: it sees only what is embedded
+                notice = self.coverage().notice()
         elif mode != "lexical":
             mode = "lexical"  # nothing to embed (only filters or author names): keyword listing
         lexical = self.backends.lexical

@@ -114,7 +114,7 @@ def _reporter(progress: bool | Callable[[int, int], None], label: str, total: in
 
 
 def progress_line(label: str, done: int, total: int, elapsed_s: float) -> str:
-    """ "embedding (model): 1,024/75,000 papers, 5.3 papers/s, ETA 3:55:10" (the ETA from the rate so far)."""
+    """One log line, e.g. `embedding (model): 1,024/75,000 papers, 5.3 papers/s, ETA 3:55:10` (rate so far)."""
     rate = done / elapsed_s if elapsed_s > 0 else 0.0
     eta = "-:--:--"
     if rate > 0:
