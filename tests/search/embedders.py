@@ -62,3 +62,9 @@ class OtherHashEmbedder(HashEmbedder):
     """The same arithmetic under another model name: its vectors must never be mixed with `HashEmbedder`'s."""
 
     name = "test-hash-other"
+
+
+class VerySlowHashEmbedder(SlowHashEmbedder):
+    """Ten times slower still: a backlog that outlasts any mail round trip in a test."""
+
+    COST_S = 0.005

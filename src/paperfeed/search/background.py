@@ -25,10 +25,10 @@ STARTUP_GRACE_S = 5.0  # `serve`: the web server starts before the job competes 
 YIELD_S = 0.05  # pause between busy turns: lets other threads take the locks this one just released
 
 
-def index_turn(searcher: Any, slice_s: float = SLICE_S) -> int:
+def index_turn(searcher: Any, slice_s: float = SLICE_S, stop: threading.Event | None = None) -> int:
     """One turn: keyword index caught up, then up to `slice_s` of embedding; returns papers embedded."""
     searcher.refresh_lexical()
-    return int(searcher.embed_backlog(budget_s=slice_s, rerank_budget_s=slice_s))
+    return int(searcher.embed_backlog(budget_s=slice_s, rerank_budget_s=slice_s, stop=stop.is_set if stop else None))
 
 
 def run_index_loop(
@@ -50,14 +50,14 @@ def run_index_loop(
         try:
             if searcher is None:
                 searcher = searcher_of()
-            busy = index_turn(searcher, slice_s) > 0
+            busy = index_turn(searcher, slice_s, stop) > 0
         except Exception:
             log.exception("background indexing failed; retrying in %.0f s", idle_s)
         stop.wait(YIELD_S if busy else idle_s)
 
 
 class IndexKeeper:
-    """A daemon thread running `run_index_loop`; `stop()` ends it after the current slice."""
+    """A daemon thread running `run_index_loop`; `stop()` ends it after the current batch (saved)."""
 
     def __init__(
         self,

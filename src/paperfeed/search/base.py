@@ -95,8 +95,11 @@ class Searcher(Protocol):
         progress: bool | Callable[[int, int], None] = False,
         rerank_budget_s: float | None = None,
         wait: bool = True,
+        stop: Callable[[], bool] | None = None,
     ) -> int:
-        """Embed papers lacking a current vector, newest first, for about `budget_s` seconds (None: all)."""
+        """Embed papers lacking a current vector, newest first, for about `budget_s` seconds (None: all).
+
+        `stop` is asked after each batch: True ends the call early (progress is saved)."""
         ...
 
     def coverage(self, max_age_s: float | None = None) -> Coverage:

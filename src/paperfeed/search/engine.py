@@ -459,6 +459,7 @@ class HybridSearcher:
         progress: bool | Callable[[int, int], None] = False,
         rerank_budget_s: float | None = None,
         wait: bool = True,
+        stop: Callable[[], bool] | None = None,
     ) -> int:
         """Embed papers lacking a current vector, newest first, for about `budget_s` (None: all of them).
 
@@ -474,7 +475,7 @@ class HybridSearcher:
             done = 0
             if embedder is not None:
                 passages = self.params.passage_depth > 0  # nothing would read them otherwise
-                done = refresh_vectors(self.store, self.backends, embedder, progress, passages, budget_s)
+                done = refresh_vectors(self.store, self.backends, embedder, progress, passages, budget_s, stop)
                 self._coverage = None
             if self.params.rescore.rerank_weight > 0 and (budget_s is None or done == 0):
                 rerank = self.reranker

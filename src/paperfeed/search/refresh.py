@@ -153,13 +153,15 @@ def refresh_vectors(
     progress: bool | Callable[[int, int], None] = True,
     passages: bool = True,
     budget_s: float | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Embed the papers that lack a current vector, newest first; returns how many were embedded.
 
     The walk (`search.backlog`) is saved with the vectors at least every
     `COMMIT_EVERY_S` seconds and at the end, so a stop at any point resumes
     where the last save was. With `budget_s` it stops after the batch that used
-    the budget up (the background job works in slices so that it can yield).
+    the budget up (the background job works in slices so that it can yield);
+    `stop` is asked after each batch too (a server shutting down).
     `progress` is a bar/log (True), nothing (False) or a callback(done, total).
     """
     vectors = backends.vectors
@@ -185,7 +187,7 @@ def refresh_vectors(
             done += len(papers)
             advance(len(papers))
             now = time.monotonic()
-            out_of_budget = budget_s is not None and now - start >= budget_s
+            out_of_budget = (budget_s is not None and now - start >= budget_s) or (stop is not None and stop())
             # Saving rewrites the whole usearch file: space saves out as the index grows.
             if now - last_save >= max(COMMIT_EVERY_S, 20 * save_cost) and not out_of_budget:
                 backlog.settle()
