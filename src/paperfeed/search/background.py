@@ -50,7 +50,18 @@ def run_index_loop(
         try:
             if searcher is None:
                 searcher = searcher_of()
-            busy = index_turn(searcher, slice_s, stop) > 0
+            done = index_turn(searcher, slice_s, stop)
+            busy = done > 0
+            if busy:
+                cov = searcher.coverage(max_age_s=0)
+                log.info(
+                    "embedded %d papers in the background: %d of %d (%.0f%%)%s",
+                    done,
+                    cov.embedded,
+                    cov.total,
+                    cov.percent,
+                    f", complete since {cov.complete_since}" if cov.complete_since else "",
+                )
         except Exception:
             log.exception("background indexing failed; retrying in %.0f s", idle_s)
         stop.wait(YIELD_S if busy else idle_s)
