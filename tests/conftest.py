@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from paperfeed.config import Settings
 pytest_plugins = ["pg_fixture"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the repo; PAPERFEED_SHARED_DIR points elsewhere (a git worktree has no ../shared of its own).
+SHARED = Path(os.environ.get("PAPERFEED_SHARED_DIR") or REPO.parent / "shared")
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 
 

@@ -25,6 +25,8 @@ PACKAGE_MODULES = sorted(
     # run, not imported: Alembic loads env.py and the revisions by path, and __main__ is the CLI itself
     if ".migrations." not in m.name and not m.name.endswith("__main__")
 )
+
+
 # Test and benchmark modules by folder, imported as pytest and `python benchmarks/x.py` import them:
 # the module's own folder first on sys.path (so `conftest` is that folder's), then the repo root.
 def _module_names(folder: Path) -> list[str]:

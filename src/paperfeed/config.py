@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     http_timeout_s: float = 30.0
 
     # search
-    embedder: str = "minilm"  # minilm, or "none" for lexical only
+    embedder: str = "minilm"  # minilm, "none" for lexical only, or "package.module:factory" (your own)
     embed_device: str = "cpu"
     # Also embed each paper's passages (title, ~40-word abstract windows) and re-score the head of each
     # ranking by the best one: SciFact train hybrid nDCG@10 0.730 -> 0.7435, known-item dense MRR 0.96 -> 1.00,

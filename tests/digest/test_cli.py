@@ -36,7 +36,7 @@ def test_run_preview_status(dpf, sink, tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert "papers for Tue 3 Nov" in r.output and "<table" in out.read_text()
     r = runner.invoke(app, ["digest", "preview", "nobody@example.org"], env=env)
-    assert r.exit_code == 2 and "no subscriber" in r.output
+    assert r.exit_code == 3 and "no subscriber" in r.output  # 3: not found
     assert sink.messages() == []  # previews send nothing
 
     r = runner.invoke(app, ["digest", "run", "--now", "2026-11-03T08:00:00Z", "--json"], env=env)

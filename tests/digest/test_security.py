@@ -217,3 +217,29 @@ def test_links_of_a_deleted_subscriber_never_open_the_next_one(dpf, client) -> N
     assert new.id == gone.id and new.token_version == gone.token_version  # SQLite reused the id
     r = client.get(f"/subscribe/manage/{old}")
     assert r.status_code == 403 and "next0@example.org" not in r.text
+
+
+def test_preference_bodies_reject_unknown_fields_and_change_nothing(dpf, client) -> None:
+    """A typo or a wrapped body is a 400 naming the field, never a silent 200 that ignores it."""
+    add_subscribers(dpf, 1)
+    token = _manage_token(dpf, "reader0@example.org")
+    before = client.get(f"/api/v1/subscription/{token}").json()
+    cases = (
+        ({"frequncy": "weekly"}, "frequncy"),
+        ({"preferences": {"frequency": "weekly"}}, "preferences"),
+        ({"frequency": "weekly", "topics": {"querys": ["x"]}}, "topics.querys"),
+    )
+    for body, field in cases:
+        r = client.put(f"/api/v1/subscription/{token}", json=body)
+        assert r.status_code == 400, body
+        error = r.json()["error"]
+        assert error["param"] == field and field in error["message"] and "unknown field" in error["message"]
+    for raw, message in ((b"{not json", "not valid JSON"), (b"[1, 2]", "")):
+        r = client.put(f"/api/v1/subscription/{token}", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "body" and message in r.json()["error"]["message"]
+    assert client.get(f"/api/v1/subscription/{token}").json() == before
+    ok = client.put(f"/api/v1/subscription/{token}", json={"frequency": "weekly", "weekday": 4})
+    assert ok.status_code == 200 and ok.json()["frequency"] == "weekly" and ok.json()["weekday"] == 4
+    assert set(ok.json()["topics"]) == {"queries", "categories", "authors", "exclude", "liked"}
+    r = client.post("/api/v1/subscribe", json={"email": "new@example.org", "emial": "x"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "emial"

@@ -106,6 +106,7 @@ def test_cli_read_commands(tmp_path):
     run(data, "ingest", "file", str(FILES / "listing.jsonl"))
     shown = json.loads(run(data, "papers", "show", "2501.00001", "--json").stdout)
     assert shown["title"] == "Attention Over Everything" and shown["sources"].keys() == {"file"}
+    assert shown["links"]["html"].endswith("/papers/2501.00001") and isinstance(shown["versions"], list)
     listed = json.loads(run(data, "papers", "list", "--category", "cs.DS", "--json").stdout)
     assert [p["id"] for p in listed] == ["2501.00003"]
     since = json.loads(run(data, "papers", "list", "--since", "2025-01-03", "--json").stdout)
@@ -115,4 +116,6 @@ def test_cli_read_commands(tmp_path):
     bad = run(data, "papers", "list", "--since", "yesterday")
     assert bad.exit_code == 2 and "--since: 'yesterday' is not a date" in bad.stderr
     unknown = run(data, "papers", "show", "9999.99999")
-    assert unknown.exit_code == 2 and "no paper with id" in unknown.stderr
+    assert unknown.exit_code == 3 and "no paper with id" in unknown.stderr  # 3: not found, 2 is for usage
+    text = run(data, "papers", "show", "2501.00001").stdout
+    assert "None" not in text and "published: " in text

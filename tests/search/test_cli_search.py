@@ -33,12 +33,14 @@ def test_index_search_similar(cli) -> None:
     res = cli("search", "protein structure", "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["hits"][0]["id"] == "2404.00008" and data["mode"] == "lexical" and "keyword" in data["notice"]
+    assert data["results"][0]["paper"]["id"] == "2404.00008"
+    assert data["mode"] == "lexical" and "keyword" in data["notice"]
     res = cli("search", "diffusion", "--category", "cs.RO", "--since", "2024-06-01")
     assert res.exit_code == 0 and "2412.00024" in res.stdout
     res = cli("similar", "2401.00001", "--json", "-k", "3")
     assert res.exit_code == 0, res.output
-    assert len(json.loads(res.stdout)) == 3
+    similar = json.loads(res.stdout)
+    assert similar["paper_id"] == "2401.00001" and len(similar["results"]) == 3
 
 
 @pytest.mark.parametrize(
@@ -47,7 +49,6 @@ def test_index_search_similar(cli) -> None:
         (("search", "x", "--since", "soon"), "--since"),
         (("search", "year:abc"), "query: year"),
         (("search", "x", "--mode", "psychic"), "--mode"),
-        (("similar", "no-such-paper"), "no paper with id"),
     ],
 )
 def test_bad_input_is_a_clear_error(cli, args: tuple[str, ...], fragment: str) -> None:
@@ -55,6 +56,14 @@ def test_bad_input_is_a_clear_error(cli, args: tuple[str, ...], fragment: str) -
     assert res.exit_code == 2
     assert fragment in res.output
     assert "Traceback" not in res.output
+
+
+def test_not_found_exits_3_and_json_matches_the_api_models(cli) -> None:
+    res = cli("similar", "no-such-paper")
+    assert res.exit_code == 3 and "no paper with id" in res.output and "Traceback" not in res.output
+    from paperfeed.schemas import SearchOut
+
+    SearchOut.model_validate_json(cli("search", "diffusion", "--json").stdout)  # the API's model, field for field
 
 
 def test_eval_beir_on_a_tiny_dataset(tmp_path: Path, cli) -> None:

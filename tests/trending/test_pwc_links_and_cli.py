@@ -81,8 +81,8 @@ def test_cli_import_links_then_trending(pf, settings: Settings) -> None:
 
     result = cli(settings, "trending", "--window", "week", "--date", "2026-07-31", "--json")
     assert result.exit_code == 0, result.output
-    listed = json.loads(result.stdout)
-    assert [e["id"] for e in listed] == ["2607.00002", "2607.00001"]  # 1,500 stars beat 120
+    listed = json.loads(result.stdout)["entries"]  # the same shape as GET /api/v1/trending
+    assert [e["paper"]["id"] for e in listed] == ["2607.00002", "2607.00001"]  # 1,500 stars beat 120
     assert listed[0]["breakdown"]["github_stars"] > 0 and "GitHub stars" in listed[0]["explanation"]
 
     result = cli(settings, "trending", "explain", "2607.00001", "--window", "week", "--date", "2026-07-31")
@@ -101,7 +101,6 @@ def test_cli_errors_name_the_parameter(settings: Settings) -> None:
     for args, needle in (
         (["trending", "--window", "year"], "--window"),
         (["trending", "--date", "31/07/2026"], "--date"),
-        (["trending", "explain", "0000.00000", "--date", "2026-07-31"], "no paper with id"),
         (["trending", "import-links", "/nonexistent.csv"], "cannot read"),
         (["trending", "--since", "2026-08-01", "--date", "2026-07-31"], "since"),
     ):
@@ -109,3 +108,5 @@ def test_cli_errors_name_the_parameter(settings: Settings) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert needle in result.output, (args, result.output)
         assert "Traceback" not in result.output
+    missing = cli(settings, "trending", "explain", "0000.00000", "--date", "2026-07-31")
+    assert missing.exit_code == 3 and "no paper with id" in missing.output  # 3: not found

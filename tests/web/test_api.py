@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -155,8 +157,20 @@ async def test_stats_and_openapi(client: httpx.AsyncClient) -> None:
         "/api/daily_papers",
     ):
         assert path in doc["paths"], path
+    for responses in (op["responses"] for methods in doc["paths"].values() for op in methods.values()):
+        assert "422" not in responses  # validation errors are 400 {"error": ...}, as documented
+        assert "400" in responses and "$ref" in str(responses["400"])
+
+
+async def test_interactive_docs_are_served_offline(client: httpx.AsyncClient) -> None:
     docs = await client.get("/api/v1/docs")
-    assert docs.status_code == 200 and "/api/v1/search" in docs.text
+    assert docs.status_code == 200
+    assert "https://" not in docs.text and "http://" not in docs.text  # no CDN
+    assets = re.findall(r'(?:src|href)="(/[^"]+)"', docs.text)
+    assert any("swagger-ui-bundle.js" in a for a in assets) and any("swagger-ui.css" in a for a in assets)
+    for asset in assets:
+        r = await client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 100, asset
 
 
 async def test_suggest(client: httpx.AsyncClient) -> None:

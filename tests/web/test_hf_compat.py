@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from huggingface_hub import HfApi
+from tests.web.hf_shapes import diff, shape
 from tests.web.live import live_server
 
+from paperfeed.app import Paperfeed
+from paperfeed.models import Signal
+
 FIXTURES = "fixtures/hf_daily_papers"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+AT = datetime(2026, 7, 14, 12, tzinfo=UTC)
+IMPORTED_TOTALS = [
+    Signal("2607.10001", "pwc", "github_stars", 1200, AT),
+    Signal("2607.10001", "huggingface", "github_stars", 1500, AT),
+    Signal("2607.10001", "huggingface", "hf_comments", 2, AT),
+]
 
 
 @pytest.fixture
@@ -24,10 +36,6 @@ def anyio_backend() -> str:
 def live_url(app: FastAPI) -> Iterator[str]:
     with live_server(app) as url:
         yield url
-
-
-def _keys_with_types(obj: dict) -> dict[str, type]:
-    return {k: type(v) for k, v in obj.items() if v is not None}
 
 
 @pytest.mark.anyio
@@ -86,36 +94,64 @@ async def test_single_paper_is_flat(client: httpx.AsyncClient) -> None:
     assert r.status_code == 404 and isinstance(r.json()["error"], str)
 
 
+def _documented_differences() -> set[tuple[str, str, str]]:
+    """The rows of docs/api.md's HF difference table: (endpoint, key path, difference)."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("<!-- hf-diff:start -->")[1].split("<!-- hf-diff:end -->")[0]
+    rows = set()
+    for line in table.strip().splitlines()[2:]:
+        endpoint, key, difference = (cell.strip().strip("`") for cell in line.strip("|").split("|")[:3])
+        rows.add((endpoint, key, difference))
+    return rows
+
+
 @pytest.mark.shared
 @pytest.mark.anyio
-async def test_shapes_match_captured_hf_responses(client: httpx.AsyncClient, shared_dir: Path) -> None:
-    """Every key we emit exists, with the same JSON type, in the real responses."""
+async def test_shape_differences_from_captured_hf_responses_are_exactly_the_documented_ones(
+    client: httpx.AsyncClient, web_pf: Paperfeed, shared_dir: Path
+) -> None:
+    """Key paths and JSON types of our answers against every captured HF response, diffed both ways.
+
+    A new difference (a key we drop, a type we change, a key we add) fails until docs/api.md lists and
+    justifies it; a difference that disappears fails until its row is removed. Either way the table stays true.
+    """
     fixtures = shared_dir / FIXTURES
-    real_list = json.loads((fixtures / "BuiVannn_All-News-AI__daily_papers.json").read_text())[0]
-    real_search = json.loads((fixtures / "zhangyee_fastpaper-cli__api_papers_search_q-diffusion.json").read_text())[0]
-    real_one = json.loads((fixtures / "zhangyee_fastpaper-cli__api_papers_2608.09888.json").read_text())
+    web_pf.store.add_signals(IMPORTED_TOTALS)
 
-    ours_list = (await client.get("/api/daily_papers", params={"date": "2026-07-14"})).json()[0]
-    ours_search = (await client.get("/api/papers/search", params={"q": "diffusion"})).json()[0]
-    ours_one = (await client.get("/api/papers/2607.10001")).json()
+    def load(pattern: str) -> list:
+        items: list = []
+        for path in sorted(fixtures.glob(pattern)):
+            data = json.loads(path.read_text())
+            items += data if isinstance(data, list) else [data]
+        return items
 
-    for ours, real in ((ours_list, real_list), (ours_search, real_search), (ours_one, real_one)):
-        real_types = _keys_with_types(real)
-        for key, kind in _keys_with_types(ours).items():
-            if key == "categories":  # paperfeed's addition; the client keeps unknown keys as attributes
-                continue
-            assert key in real_types, key
-            assert kind is real_types[key], key
-    # a search hit's paper may have been on the daily list (submittedOnDailyAt) or not: either real shape is fine
-    either = real_list["paper"] | real_search["paper"]
-    for ours, real in ((ours_list["paper"], real_list["paper"]), (ours_search["paper"], either)):
-        real_types = _keys_with_types(real)
-        for key, kind in _keys_with_types(ours).items():
-            assert key in real_types and kind is real_types[key], key
-    assert set(ours_search["highlightedTitle"][0]) == set(real_search["highlightedTitle"][0])
+    real = {
+        "/api/papers/{id}": shape(load("*__api_papers_2*.json")),
+        "/api/papers/search": shape(load("*__api_papers_search_*.json")),
+        "/api/daily_papers": shape(load("*__daily_papers*.json")),
+    }
+    assert all(real.values())
+    daily = []
+    for params in ({"week": "2026-W29"}, {"month": "2026-06"}):
+        daily += (await client.get("/api/daily_papers", params=params)).json()
+    ids = sorted({item["paper"]["id"] for item in daily} | {"hep-th/9901001"})
+    ones = [(await client.get(f"/api/papers/{paper_id}")).json() for paper_id in ids]
+    found = []
+    for q in ("diffusion", "transformer", "language"):
+        found += (await client.get("/api/papers/search", params={"q": q})).json()
+    assert len(daily) >= 8 and len(ones) == len(ids) and len(found) >= 3
+    ours = {"/api/papers/{id}": shape(ones), "/api/papers/search": shape(found), "/api/daily_papers": shape(daily)}
+
+    measured = {(endpoint, key, what) for endpoint in real for key, what in diff(real[endpoint], ours[endpoint])}
+    documented = _documented_differences()
+    assert not any(what.startswith("type") for _, _, what in measured), sorted(measured)
+    assert measured - documented == set(), "undocumented differences: add them to docs/api.md"
+    assert documented - measured == set(), "documented differences that no longer exist: remove them"
+    assert set(ours["/api/papers/search"]) >= {"highlightedTitle[].type", "highlightedTitle[].text"}
 
 
-def test_real_huggingface_hub_client_against_live_server(live_url: str) -> None:
+def test_real_huggingface_hub_client_against_live_server(live_url: str, web_pf: Paperfeed) -> None:
+    web_pf.store.add_signals(IMPORTED_TOTALS)
     api = HfApi(endpoint=live_url, token=False)
 
     found = list(api.list_papers(query="diffusion", limit=5))
@@ -131,6 +167,8 @@ def test_real_huggingface_hub_client_against_live_server(live_url: str) -> None:
     assert info.published_at is not None and info.published_at.date().isoformat() == "2026-07-14"
     assert info.upvotes == 7
     assert info.github_repo == "https://github.com/example/sparse-dit"
+    assert info.github_stars == 1500  # the highest imported star count
+    assert next(p for p in api.list_daily_papers(date="2026-07-14") if p.id == "2607.10001").comments == 2
 
     daily = list(api.list_daily_papers(date="2026-07-13"))
     assert {p.id for p in daily} == {"2607.10004", "2607.10005"}

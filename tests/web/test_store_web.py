@@ -31,3 +31,21 @@ def test_upvote_counts_and_one_vote_check(store_backend) -> None:
     assert not store.has_signal("2601.00001", "upvote", "a")
     assert not store.has_signal("2601.00000", "upvote", "c")
     assert store.upvote_counts([]) == {}
+
+
+def test_signal_totals_take_the_highest_observation(store_backend) -> None:
+    store = store_backend
+    store.upsert_papers([PaperRecord(id="2601.00010", title="P", submitted=date(2026, 1, 1), source="t")])
+    at = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    store.add_signals(
+        [
+            Signal("2601.00010", "pwc", "github_stars", 120, at, None, None),
+            Signal("2601.00010", "huggingface", "github_stars", 150, at.replace(hour=13), None, None),
+            Signal("2601.00010", "huggingface", "github_stars", 149, at.replace(hour=14), None, None),  # a dip
+            Signal("2601.00010", "huggingface", "hf_comments", 4, at, None, None),
+            Signal("2601.00010", "huggingface", "hf_upvotes", 9, at, None, None),  # not asked for
+        ]
+    )
+    totals = store.signal_totals(["2601.00010", "missing"], ("github_stars", "hf_comments"))
+    assert totals == {"2601.00010": {"github_stars": 150, "hf_comments": 4}}
+    assert store.signal_totals([], ("github_stars",)) == {}

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import sys
 
-from paperfeed.cli import ingest as _ingest  # noqa: F401
-
 # Importing a command module registers its commands on `app`.
-from paperfeed.cli import papers as _papers  # noqa: F401
+from paperfeed.cli import (  # noqa: F401
+    database,
+    digest,
+    evaluate,
+    ingest,
+    ingest_remote,
+    papers,
+    search,
+    serve,
+    trending,
+)
 from paperfeed.cli.common import app, fail
-
-for _optional in ("ingest_remote", "search", "trending", "serve", "digest", "database", "evaluate"):
-    try:
-        __import__(f"paperfeed.cli.{_optional}")
-    except ModuleNotFoundError as exc:  # a part not built yet must not break the others
-        if exc.name != f"paperfeed.cli.{_optional}":
-            raise
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from paperfeed.cli.common import JsonOpt, app, console, fail, open_from, plain, print_json
+from paperfeed.cli.common import EXIT_NOT_FOUND, JsonOpt, app, console, fail, open_from, plain, print_json
 
 digest_app = typer.Typer(
     help="Email digests: compose what is due, send the outbox, preview, status.", no_args_is_help=True
@@ -109,7 +109,7 @@ def preview(
         fail(f"EMAIL: {exc.message}", code=2)
     sub = pf.store.get_subscriber_by_email(address)
     if sub is None:
-        fail(f"no subscriber with address '{address}'", code=2)
+        fail(f"no subscriber with address '{address}'", code=EXIT_NOT_FOUND)
     moment = _now(now) or datetime.now(UTC)
     day = local_now(sub.timezone, moment).date()
     period = f"{sub.frequency}:{day.isoformat()}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from paperfeed.cli.common import JsonOpt, app, console, err_console, fail, open_from, plain, print_json
 from paperfeed.ingest import IngestFailed, IngestReport, StrictStop, ingest
@@ -20,7 +21,7 @@ app.add_typer(ingest_app, name="ingest")
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first rejected record.")]
 
 
-def _progress_callback(bar: Progress, task: int):
+def _progress_callback(bar: Progress, task: TaskID) -> Callable[[Source, int], None]:
     def update(source: Source, seen: int) -> None:
         total = getattr(source, "bytes_total", None)
         done = getattr(source, "bytes_read", None)

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from paperfeed.cli.common import (
+    EXIT_USAGE,
     JsonOpt,
     app,
+    base_url,
     console,
     date_option,
     err_console,
     fail,
+    not_found,
     open_from,
     plain,
     print_json,
     safe,
+    upvotes_of,
 )
-from paperfeed.trending.base import TrendingEntry
+from paperfeed.schemas import TrendingOut, trending_entry_out
+from paperfeed.trending.base import TrendingEntry, Window
 from paperfeed.trending.config import WINDOW_DAYS
 
 trending_app = typer.Typer(
@@ -35,24 +40,10 @@ WindowOpt = Annotated[str, typer.Option("--window", "-w", help="day, week or mon
 DateOpt = Annotated[str | None, typer.Option("--date", help="The window's last day, YYYY-MM-DD (default today, UTC).")]
 
 
-def _window(value: str) -> str:
+def _window(value: str) -> Window:
     if value not in WINDOW_DAYS:
-        fail(f"--window: '{value}' is not one of {', '.join(WINDOW_DAYS)}", code=2)
-    return value
-
-
-def entry_dict(e: TrendingEntry) -> dict[str, Any]:
-    p = e.paper
-    return {
-        "rank": e.rank,
-        "id": p.id,
-        "title": p.title,
-        "published": p.published.isoformat() if p.published else None,
-        "categories": p.categories,
-        "score": e.score,
-        "breakdown": e.breakdown,
-        "explanation": e.explanation,
-    }
+        fail(f"--window: '{value}' is not one of {', '.join(WINDOW_DAYS)}", code=EXIT_USAGE)
+    return cast(Window, value)
 
 
 def _table(entries: list[TrendingEntry]) -> Table:
@@ -75,10 +66,10 @@ def trending(
     offset: Annotated[int, typer.Option(min=0)] = 0,
     json_: JsonOpt = False,
 ) -> None:
-    """List trending papers for a window (or a custom range with --since)."""
+    """List trending papers for a window (or a custom range with --since). --json: GET /api/v1/trending's shape."""
     if ctx.invoked_subcommand is not None:
         return
-    window = _window(window)
+    checked = _window(window)
     day = date_option(date_)
     start = date_option(since, "--since")
     pf = open_from(ctx)
@@ -86,13 +77,24 @@ def trending(
         if start is not None:
             entries = pf.trending.range(start, day or datetime.now(UTC).date(), category, limit, offset)
         else:
-            entries = pf.trending.list(window, day, category, limit, offset)
+            entries = pf.trending.list(checked, day, category, limit, offset)
+        upvotes = upvotes_of(pf, [e.paper.id for e in entries]) if json_ else {}
     except ValueError as exc:
-        fail(str(exc), code=2)
+        fail(str(exc), code=EXIT_USAGE)
     finally:
         pf.close()
     if json_:
-        print_json([entry_dict(e) for e in entries])
+        base = base_url(pf)
+        print_json(
+            TrendingOut(
+                window="range" if start is not None else checked,
+                date=day or datetime.now(UTC).date(),
+                since=start,
+                category=category,
+                notice=None,
+                entries=[trending_entry_out(e, upvotes.get(e.paper.id, 0), base) for e in entries],
+            )
+        )
         return
     console.print(_table(entries))
     if not entries:
@@ -107,18 +109,19 @@ def explain(
     date_: DateOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Why a paper ranks where it does: its score broken down by signal and age decay."""
-    window = _window(window)
+    """Why a paper ranks where it does: its score broken down by signal and age decay. Exit 3 if it is not stored."""
+    checked = _window(window)
     day = date_option(date_)
     pf = open_from(ctx)
     try:
-        entry = pf.trending.explain(paper_id.strip(), window, day)
+        entry = pf.trending.explain(paper_id.strip(), checked, day)
+        upvotes = upvotes_of(pf, [entry.paper.id]) if entry is not None and json_ else {}
     finally:
         pf.close()
     if entry is None:
-        fail(f"no paper with id '{paper_id}'", code=2)
+        not_found(f"no paper with id '{paper_id}'")
     if json_:
-        print_json(entry_dict(entry))
+        print_json(trending_entry_out(entry, upvotes.get(entry.paper.id, 0), base_url(pf)))
         return
     where = f"rank {entry.rank}" if entry.rank else "not ranked"
     console.print(

@@ -184,7 +184,8 @@ class SmtpMailer:
                 conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout, local_hostname=self.local_hostname)
             # The last line of DATA is a small write after a larger one: without TCP_NODELAY,
             # Nagle's algorithm and delayed ACKs stall every message by ~40 ms.
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if conn.sock is not None:
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if cfg.scheme == "smtp+starttls":
                 conn.starttls(context=cfg.ssl_context())
@@ -282,9 +283,9 @@ class _SmtpDelivery:
             # Timeout after the dot: the server may have kept it; we retry (at-least-once).
             raise MailError(f"no answer to the end of DATA: {exc}", temporary=True) from exc
         if code != 250:
-            exc = _reply_error("end of DATA", code, reply)
-            self.mailer._reset(exc)
-            raise exc
+            error = _reply_error("end of DATA", code, reply)
+            self.mailer._reset(error)
+            raise error
 
     def abort(self) -> None:
         self.mailer._drop()  # closing mid-DATA makes the server discard the message

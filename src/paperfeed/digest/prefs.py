@@ -142,7 +142,7 @@ class Preferences:
 def parse_preferences(data: dict[str, Any], current: Preferences | None = None) -> Preferences:
     """Validate a form or JSON body; absent keys keep their current value."""
     prefs = current or Preferences()
-    out = Preferences(**{k: getattr(prefs, k) for k in Preferences.__slots__})  # type: ignore[attr-defined]
+    out = Preferences(**{k: getattr(prefs, k) for k in Preferences.__slots__})
     out.topics = {k: list(prefs.topics.get(k, [])) for k in TOPIC_LIMITS}
     if "frequency" in data:
         if data["frequency"] not in FREQUENCIES:
@@ -159,7 +159,8 @@ def parse_preferences(data: dict[str, Any], current: Preferences | None = None) 
     if "include_trending" in data:
         value = data["include_trending"]
         out.include_trending = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "on", "yes")
-    topics = data.get("topics") if isinstance(data.get("topics"), dict) else data
+    nested = data.get("topics")
+    topics: dict[str, Any] = nested if isinstance(nested, dict) else data
     for name in TOPIC_LIMITS:
         if name in topics:
             out.topics[name] = _items(name, topics[name])

@@ -6,11 +6,17 @@ is an implementation detail behind the `Searcher` contract.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from paperfeed.config import Settings
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, Searcher, SearchRequest, SearchResults
 from paperfeed.store.base import Store
+
+if TYPE_CHECKING:
+    from paperfeed.search.backends import Backends
+    from paperfeed.search.embed import Embedder
 
 __all__ = [
     "Hit",
@@ -25,7 +31,7 @@ __all__ = [
 ]
 
 
-def embedded_backends(settings: Settings):  # -> Backends
+def embedded_backends(settings: Settings) -> Backends:
     """tantivy + usearch under ``settings.index_dir`` (the default, no server needed)."""
     from paperfeed.search.backends import Backends
     from paperfeed.search.keys import KeyMap
@@ -50,8 +56,8 @@ def drop_indexes(settings: Settings, store: Store) -> None:
         shutil.rmtree(settings.index_dir)
 
 
-def _embedder_loader(settings: Settings):
-    def load():
+def _embedder_loader(settings: Settings) -> Callable[[], Embedder]:
+    def load() -> Embedder:
         from paperfeed.search.embed import load_embedder
 
         return load_embedder(settings.embedder, device=settings.embed_device)
@@ -59,8 +65,8 @@ def _embedder_loader(settings: Settings):
     return load
 
 
-def _rerank_loader(settings: Settings):
-    def load():
+def _rerank_loader(settings: Settings) -> Callable[[], Embedder | None]:
+    def load() -> Embedder | None:
         from paperfeed.search.embed import load_rerank_embedder
 
         return load_rerank_embedder(settings.rerank_model)

@@ -242,8 +242,9 @@ class NumpyMiniLM:
             k = blk[:, h : 2 * h].reshape(n, nh, hd).transpose(1, 2, 0)  # (heads, hd, n)
             v = blk[:, 2 * h :].reshape(n, nh, hd).transpose(1, 0, 2)
             scores = np.matmul(q, k)
-            weights = np.exp(scores)
-            total = weights.sum(axis=-1, keepdims=True)
+            with np.errstate(over="ignore"):  # the fast path may overflow; the check below redoes it then
+                weights = np.exp(scores)
+                total = weights.sum(axis=-1, keepdims=True)
             if not np.all(np.isfinite(total)):  # exp overflowed: redo this one the careful way
                 scores -= scores.max(axis=-1, keepdims=True)
                 weights = np.exp(scores)

@@ -128,7 +128,8 @@ class TantivyIndex:
         tmp.replace(self._state_path)
 
     def indexed_seq(self) -> int:
-        return self._seq
+        """From the state file, not memory: a web worker reports the lag of the index the job writes."""
+        return int(self._read_state().get("seq", self._seq))
 
     def count(self) -> int:
         self.index.reload()
@@ -273,12 +274,13 @@ class TantivyIndex:
     # -- reading ----------------------------------------------------------------
     def _ranked(self, searcher: tantivy.Searcher, result: tantivy.SearchResult) -> Ranked:
         hits = result.hits
+        total = int(getattr(result, "count", None) or 0)  # set when the search asked for a count
         if not hits:
-            return Ranked(total=result.count or 0)
+            return Ranked(total=total)
         addrs = [addr for _, addr in hits]
-        keys = searcher.fast_field_values("key", addrs)
+        keys = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
         scores = [float(s) if isinstance(s, float) else 0.0 for s, _ in hits]
-        return Ranked(ids=self.keys.ids(keys), scores=scores, total=result.count or 0)
+        return Ranked(ids=self.keys.ids(keys), scores=scores, total=total)
 
     def search(self, query: ParsedQuery, limit: int, offset: int = 0, order: str = "relevance") -> Ranked:
         by_date = order == "date" or not query.has_text

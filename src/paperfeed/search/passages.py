@@ -50,9 +50,9 @@ def abstract_windows(abstract: str, max_words: int = 70, overlap: int = 0) -> li
     windows: list[str] = []
     start = 0
     while start < len(units):
-        end, words = start, 0
-        while end < len(units) and (end == start or words + sizes[end] <= max_words):
-            words += sizes[end]
+        end, taken = start, 0
+        while end < len(units) and (end == start or taken + sizes[end] <= max_words):
+            taken += sizes[end]
             end += 1
         windows.append(" ".join(units[start:end]))
         if end >= len(units):

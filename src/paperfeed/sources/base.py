@@ -50,8 +50,16 @@ Item = PaperRecord | Signal | Rejection
 
 
 class Source(Protocol):
-    name: str  # recorded as the paper's source, e.g. "arxiv-oai", "file"
-    checkpoint_key: str | None  # None: not resumable (small inputs)
+    # Read-only members, so that a source may declare them as plain attributes of a narrower type.
+    @property
+    def name(self) -> str:
+        """Recorded as the paper's source, e.g. "arxiv-oai", "file"."""
+        ...
+
+    @property
+    def checkpoint_key(self) -> str | None:
+        """Where its position is stored; None: not resumable (small inputs)."""
+        ...
 
     def read(self, resume: Any | None = None) -> Iterator[Item]:
         """Yield items, starting from a position previously returned by `position()`."""

@@ -95,13 +95,13 @@ class PwcLinksSource:
                 pid, value = link
                 if _better(value, best.get(pid)):
                     best[pid] = value
-        for pid, link in best.items():
-            self.code_urls[pid] = link.repo_url
+        for pid, chosen in best.items():
+            self.code_urls[pid] = chosen.repo_url
             yield Signal(
                 paper_id=pid,
                 source=self.name,
                 kind="github_stars",
-                value=float(link.stars),
+                value=float(chosen.stars),
                 observed_at=self.observed_at,
             )
 

@@ -16,6 +16,7 @@ from paperfeed.models import Paper, PaperRecord, Signal, SignalLimit, UpsertResu
 
 if TYPE_CHECKING:
     import numpy as np
+    from sqlalchemy.engine import Engine
 
 
 @dataclass(slots=True)
@@ -86,6 +87,9 @@ class Store(Protocol):
     """What the rest of paperfeed may ask of storage."""
 
     url: str
+    # The SQLAlchemy engine that writes: `migrate-to` copies through it, and the PostgreSQL search backend
+    # runs its statements on it (both implementations are SQL stores).
+    write_engine: Engine
 
     # papers -----------------------------------------------------------------
     def upsert_papers(
@@ -114,6 +118,18 @@ class Store(Protocol):
 
     def iter_papers(self, after_seq: int = 0, batch_size: int = 1000) -> Iterator[Paper]:
         """Every paper changed after `after_seq`, in `seq` order (for indexers)."""
+        ...
+
+    def backlog_papers(self, lo: int, hi: int, before: tuple[str, str] | None, limit: int) -> list[Paper]:
+        """Papers with `lo` < seq <= `hi`, newest first by (published or "", id), below `before` if given.
+
+        What the background embedder walks: a range of the change counter,
+        newest papers first, resumable from the last (published, id) done.
+        """
+        ...
+
+    def backlog_size(self, lo: int, hi: int, before: tuple[str, str] | None) -> tuple[int, str | None]:
+        """(how many, newest published date) of the papers `backlog_papers` would still return."""
         ...
 
     def max_seq(self) -> int: ...
@@ -196,6 +212,10 @@ class Store(Protocol):
 
     def put_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
         """Cache vectors by text hash; keys already cached for `model` keep their row."""
+        ...
+
+    def iter_embeddings(self, model: str, batch_size: int = 5000) -> Iterator[dict[str, np.ndarray]]:
+        """Every cached vector of `model`, as {text hash: vector} batches in hash order (for export)."""
         ...
 
     # digest (store/sql_digest.py): subscribers, subscribe attempts, outbox, sent papers --------

@@ -81,7 +81,7 @@ def _split_options(url: URL) -> tuple[URL, dict[str, Any]]:
             options[name] = value[-1] if isinstance(value, tuple) else value
     for name in ("pool_size", "max_overflow"):
         try:
-            options[name] = int(options[name])
+            options[name] = int(str(options[name]))
         except ValueError:
             raise ValueError(f"database URL parameter {name}: '{options[name]}' is not a whole number") from None
     return url.set(query=query), options
@@ -110,7 +110,7 @@ def postgres_engine(url: str | URL, *, pool_size: int | None = None, application
     lock_timeout = str(options["lock_timeout"])
 
     @event.listens_for(engine, "do_connect")
-    def _connect(dialect, _rec, cargs, cparams):  # SQLAlchemy hook signature
+    def _connect(dialect: Any, _rec: Any, cargs: Any, cparams: Any) -> Any:  # SQLAlchemy hook signature
         try:
             return dialect.loaded_dbapi.connect(*cargs, **cparams)
         except psycopg.OperationalError as exc:
@@ -118,7 +118,7 @@ def postgres_engine(url: str | URL, *, pool_size: int | None = None, application
             raise DatabaseUnreachable(f"cannot reach PostgreSQL at {where}: {detail}") from exc
 
     @event.listens_for(engine, "connect")
-    def _session_settings(dbapi_conn, _rec):
+    def _session_settings(dbapi_conn: Any, _rec: Any) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute("SELECT set_config('statement_timeout', %s, false)", (statement_timeout,))
             cur.execute("SELECT set_config('lock_timeout', %s, false)", (lock_timeout,))
@@ -156,7 +156,9 @@ class PostgresStore(SqlStore):
             return
         columns = list(rows[0])
         names = ", ".join(f'"{c}"' for c in columns)
-        cursor = conn.connection.driver_connection.cursor()  # the psycopg connection under this transaction
+        driver = conn.connection.driver_connection  # the psycopg connection under this transaction
+        assert driver is not None, "a connection inside a transaction always has its driver connection"
+        cursor = driver.cursor()
         with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
@@ -197,9 +199,9 @@ class PostgresStore(SqlStore):
         then never see 10. Holding the counter row's lock to commit makes the two
         orders equal (it is taken last in the batch, so the wait is short).
         """
-        stmt = pg_insert(t.counters).values(name="paper_seq", value=n)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + stmt.excluded.value}
+        insert = pg_insert(t.counters).values(name="paper_seq", value=n)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + insert.excluded.value}
         ).returning(t.counters.c.value)
         last = int(conn.execute(stmt).scalar_one())
         return last - n + 1

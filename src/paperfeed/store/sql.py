@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, tuple_, update
 
 from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
 from paperfeed.store import schema as t
@@ -150,7 +150,7 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                     self._write_checkpoint(conn, *checkpoint)
                 return result
             ids = list(batch)
-            stored_rows = {}
+            stored_rows: dict[str, Any] = {}
             for chunk in _chunks(ids, 900):
                 for row in conn.execute(select(t.papers).where(t.papers.c.id.in_(chunk))):
                     stored_rows[row.id] = row
@@ -168,8 +168,8 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
             history: list[dict[str, Any]] = []
             new_sources: list[dict[str, Any]] = []
             for paper_id, recs in batch.items():
-                row = stored_rows.get(paper_id)
-                before = _row_to_values(row) if row is not None else None
+                stored = stored_rows.get(paper_id)
+                before = _row_to_values(stored) if stored is not None else None
                 values = before
                 for rec in recs:
                     values = merge(values, rec)
@@ -180,18 +180,22 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                         )
                 assert values is not None
                 digest = hash_of(values)
-                if row is None:
+                if stored is None:
                     inserts.append(_values_to_row(paper_id, values, digest) | {"created_at": now, "modified_at": now})
                     result.new += 1
-                elif digest != row.content_hash:
+                elif digest != stored.content_hash:
                     updates.append(_values_to_row(paper_id, values, digest) | {"modified_at": now})
-                    if row.version is not None and values["version"] is not None and values["version"] > row.version:
+                    if (
+                        stored.version is not None
+                        and values["version"] is not None
+                        and values["version"] > stored.version
+                    ):
                         history.append(
                             {
                                 "paper_id": paper_id,
-                                "version": row.version,
-                                "content_hash": row.content_hash,
-                                "title": row.title,
+                                "version": stored.version,
+                                "content_hash": stored.content_hash,
+                                "title": stored.title,
                                 "replaced_at": now,
                             }
                         )
@@ -315,6 +319,27 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
                 yield row_to_paper(row)
             last = rows[-1].seq
 
+    def _backlog_where(self, stmt: Any, lo: int, hi: int, before: tuple[str, str] | None) -> Any:
+        p = t.papers.c
+        stmt = stmt.where(p.seq > lo, p.seq <= hi)
+        if before is not None:
+            stmt = stmt.where(tuple_(func.coalesce(p.published, ""), p.id) < tuple_(before[0], before[1]))
+        return stmt
+
+    def backlog_papers(self, lo: int, hi: int, before: tuple[str, str] | None, limit: int) -> list[Paper]:
+        p = t.papers.c
+        key = func.coalesce(p.published, "")
+        stmt = self._backlog_where(select(t.papers), lo, hi, before).order_by(key.desc(), p.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [row_to_paper(row) for row in conn.execute(stmt)]
+
+    def backlog_size(self, lo: int, hi: int, before: tuple[str, str] | None) -> tuple[int, str | None]:
+        p = t.papers.c
+        stmt = self._backlog_where(select(func.count(), func.max(p.published)), lo, hi, before)
+        with self.engine.connect() as conn:
+            n, newest = conn.execute(stmt).one()
+        return int(n or 0), newest
+
     def max_seq(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.max(t.papers.c.seq))).scalar() or 0)
@@ -331,10 +356,10 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
     def stats(self) -> Stats:
         with self.engine.connect() as conn:
             total = int(conn.execute(select(func.count()).select_from(t.papers)).scalar() or 0)
-            by_source = dict(
+            by_source: dict[str, int] = dict(
                 conn.execute(select(t.paper_sources.c.source, func.count()).group_by(t.paper_sources.c.source)).all()
             )
-            by_category = dict(
+            by_category: dict[str, int] = dict(
                 conn.execute(
                     select(t.paper_categories.c.category, func.count())
                     .group_by(t.paper_categories.c.category)

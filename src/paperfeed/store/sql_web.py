@@ -105,6 +105,28 @@ class SqlWebMixin:
                         out[paper_id] = total
         return out
 
+    def signal_totals(self, paper_ids: list[str], kinds: tuple[str, ...]) -> dict[str, dict[str, int]]:
+        """The highest observation of each cumulative kind (``github_stars``, ``hf_comments``) per paper.
+
+        Highest, as `upvote_counts` reads ``hf_upvotes``: a dip in a running total is a glitch of the
+        source. The Hugging Face compatible API serves these as ``githubStars`` and ``numComments``.
+        Papers (and kinds) without observations are absent.
+        """
+        ids = list(dict.fromkeys(paper_ids))
+        out: dict[str, dict[str, int]] = {}
+        s = t.signals.c
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    select(s.paper_id, s.kind, func.max(s.value))
+                    .where(s.paper_id.in_(ids[i : i + _CHUNK]), s.kind.in_(kinds))
+                    .group_by(s.paper_id, s.kind)
+                )
+                for paper_id, kind, value in rows:
+                    if value is not None:
+                        out.setdefault(paper_id, {})[kind] = int(value)
+        return out
+
     def has_signal(self, paper_id: str, kind: str, actor: str) -> bool:
         """Whether this actor already left a signal of this kind on this paper (one upvote each)."""
         s = t.signals.c

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
-from paperfeed.web import api, errors, feed_routes, hf_api, pages
+from paperfeed.web import api, docs, errors, feed_routes, hf_api, pages
 from paperfeed.web.bodies import BodySizeLimitMiddleware
 from paperfeed.web.cache import TTLCache
 from paperfeed.web.engagement import Engagement, EngagementLimits
@@ -107,7 +107,13 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app = FastAPI(
         title="paperfeed",
         version="1",
-        description='Self-hosted research-paper discovery. Errors: `{"error": {"param", "message"}}`.',
+        description=(
+            "Self-hosted research-paper discovery: paperfeed's own JSON API under `/api/v1` and a Hugging Face"
+            " compatible papers API. Errors are one JSON shape per family, documented on every route:"
+            ' `{"error": {"param": ..., "message": ...}}` under `/api/v1`, `{"error": "..."}` on the Hugging Face'
+            " routes; 400 bad input (an unknown body field is named), 403 bad token, 404 unknown id, 429 slow down."
+            " A guide with curl examples: docs/api.md."
+        ),
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -127,7 +133,19 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
         papers = pf.store.count_papers()
         return JSONResponse({"status": "ok", "papers": papers}, headers={"Cache-Control": "no-store"})
 
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Serving (always 200 once the store answers) and how far the indexes lag the store.
+
+        `status` is "ready" when both indexes have every paper, "indexing" while the
+        background job works through a backlog (search answers, partly by keyword only).
+        """
+        return JSONResponse(readiness(pf), headers={"Cache-Control": "no-store"})
+
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount(docs.ASSETS_URL, CachedStaticFiles(directory=str(docs.ASSETS_DIR)), name="api-docs-assets")
+    app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
+    app.include_router(docs.router)
     app.include_router(hf_api.router)  # before pages: /papers/{id}.md must win over /papers/{id}
     app.include_router(api.router)
     app.include_router(feed_routes.router)
@@ -142,6 +160,26 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+def readiness(pf: Paperfeed) -> dict[str, Any]:
+    """What /readyz reports: index lag in papers (keyword and semantic) and the semantic coverage."""
+    papers = pf.store.count_papers()
+    out: dict[str, Any] = {"status": "ready", "papers": papers}
+    try:
+        search = pf.search
+        cov = search.coverage(max_age_s=0)
+        indexed = search.backends.lexical.indexed_seq()  # type: ignore[attr-defined]
+        keyword_lag = pf.store.backlog_size(indexed, pf.store.max_seq(), None)[0]
+    except Exception as exc:
+        return {**out, "status": "degraded", "error": f"search unavailable: {exc}"}
+    semantic_lag = cov.pending if cov.enabled else 0
+    out.update(
+        status="ready" if keyword_lag == 0 and semantic_lag == 0 else "indexing",
+        index_lag={"keyword_papers": keyword_lag, "semantic_papers": semantic_lag},
+        semantic_coverage=cov.as_dict(),
+    )
+    return out
 
 
 # Handler threads per worker process. The handlers are short and CPU-bound, so past a few

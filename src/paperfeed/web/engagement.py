@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperfeed.models import Signal, SignalLimit
+from paperfeed.store.base import Store
 
 log = logging.getLogger("paperfeed.web")
 
@@ -146,7 +147,7 @@ class ViewLog:
 class Engagement:
     """Records views and upvotes for one app instance."""
 
-    def __init__(self, store: Any, limits: EngagementLimits | None = None) -> None:
+    def __init__(self, store: Store, limits: EngagementLimits | None = None) -> None:
         self.store = store
         self._limits = limits or EngagementLimits()
         self.views_seen = SeenSet()
@@ -167,6 +168,11 @@ class Engagement:
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
         counter = getattr(self.store, "upvote_counts", None)
         return counter(paper_ids) if counter else {}
+
+    def signal_totals(self, paper_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Imported running totals per paper: ``github_stars`` and ``hf_comments`` (for the HF-shaped API)."""
+        totals = getattr(self.store, "signal_totals", None)
+        return totals(paper_ids, ("github_stars", "hf_comments")) if totals else {}
 
     def upvote_count(self, paper_id: str) -> int:
         return self.upvote_counts([paper_id]).get(paper_id, 0)

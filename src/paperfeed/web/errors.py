@@ -9,6 +9,8 @@ short 500. The Hugging Face compatible routes answer ``{"error": "..."}``
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +25,8 @@ from paperfeed.web.templating import render
 log = logging.getLogger("paperfeed.web")
 
 HF_PREFIXES = ("/api/papers", "/api/daily_papers")
+# The detail of FastAPI's own 400 for a body it cannot parse.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class NotFound(Exception):  # reads as the HTTP status it becomes
@@ -36,9 +40,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def is_hf_path(path: str) -> bool:
+    """The HF-compatible routes: ``/api/papers...``, ``/api/daily_papers`` and ``/papers/{id}.md``."""
+    return path.startswith(HF_PREFIXES) or (path.startswith("/papers/") and path.endswith(".md"))
+
+
 def error_response(request: Request, status: int, param: str | None, message: str) -> Response:
     path = request.url.path
-    if path.startswith(HF_PREFIXES):
+    if is_hf_path(path):
         return JSONResponse({"error": message if not param else f"{param}: {message}"}, status_code=status)
     if _is_api(request) or "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"error": {"param": param, "message": message}}, status_code=status)
@@ -55,7 +64,9 @@ def slash_redirect(request: Request) -> Response | None:
     here whether the path with (or without) its final slash exists.
     """
     path = request.url.path
-    if request.method not in ("GET", "HEAD") or path == "/":
+    if request.method not in ("GET", "HEAD") or path == "/" or path.startswith("/api/"):
+        return None  # API clients get the documented 404, not a redirect their schema never mentions
+    if any(ord(c) < 0x20 or c == "\x7f" for c in path):
         return None
     other = path.rstrip("/") if path.endswith("/") else path + "/"
     scope = dict(request.scope, path=other)
@@ -65,6 +76,25 @@ def slash_redirect(request: Request) -> Response | None:
     if request.url.query:
         target += "?" + request.url.query
     return RedirectResponse(target, status_code=307)
+
+
+def validation_message(errors: Sequence[Any]) -> tuple[str | None, str]:
+    """The first validation error as (param, message): a query name, or a dotted body path such as
+    ``topics.queries``; an unknown body field is named as such, so a typo is never silently ignored."""
+    first = errors[0] if errors else {}
+    where = first.get("loc", ())
+    names = [str(x) for x in where[1:] if isinstance(x, str)] if where else []
+    param = ".".join(names) if names else (str(where[0]) if where and where[0] == "body" else None)
+    if first.get("type") == "extra_forbidden":
+        unknown = [".".join(str(x) for x in e["loc"][1:]) for e in errors if e.get("type") == "extra_forbidden"]
+        return param, "unknown field" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join(unknown)
+    if first.get("type") == "json_invalid":
+        return "body", "the body is not valid JSON"
+    message = first.get("msg", "invalid value")
+    value = first.get("input")
+    if isinstance(value, str):
+        message = f"{message} (got '{value[:60]}')"
+    return param, message
 
 
 def install(app: FastAPI) -> None:
@@ -80,14 +110,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0] if errors else {}
-        loc = [str(x) for x in first.get("loc", ()) if x not in ("query", "path", "body", "header")]
-        param = loc[-1] if loc else None
-        message = first.get("msg", "invalid value")
-        value = first.get("input")
-        if isinstance(value, str):
-            message = f"{message} (got '{value[:60]}')"
+        param, message = validation_message(exc.errors())
         return error_response(request, 400, param, message)
 
     @app.exception_handler(StarletteHTTPException)
@@ -100,7 +123,11 @@ def install(app: FastAPI) -> None:
             if redirect is not None:
                 return redirect
             message = {404: f"nothing at {request.url.path}"}.get(exc.status_code, str(detail))
-            response = error_response(request, exc.status_code, None, message)
+            param = None
+            if exc.status_code == 400 and str(detail) == FASTAPI_BODY_PARSE_ERROR:
+                # FastAPI's own JSON parse failed (e.g. RecursionError on a deeply nested body)
+                param, message = "body", "the body is not JSON this API can read (malformed or nested too deeply)"
+            response = error_response(request, exc.status_code, param, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response

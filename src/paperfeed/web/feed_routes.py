@@ -109,14 +109,14 @@ def named_feed(request: Request, name: str, fmt: str) -> Response:
         req.page = 1
         if not q.get("sort"):
             req.sort = "date"
-        view = views.search_view(pf, request.app.state.engagement, req)
+        sview = views.search_view(pf, request.app.state.engagement, req)
         params = {k: q.get(k) for k in ("q", "category", "author", "since", "until", "sort", "mode") if q.get(k)}
         feed = Feed(
             title=f"paperfeed: search {req.q!r}" if req.q else "paperfeed: search",
-            subtitle=view.notice or "Papers matching a saved search.",
+            subtitle=sview.notice or "Papers matching a saved search.",
             page_url=base + "/search" + qs(params),
             self_url=_self_url(request, f"/feeds/search.{fmt}", params),
-            papers=[h.paper for h in view.hits],
+            papers=[h.paper for h in sview.hits],
             base_url=base,
         )
         return _respond(feed, fmt)

@@ -3,25 +3,47 @@
 So that ``HfApi(endpoint="http://host:port")`` works unchanged:
 ``list_papers`` -> ``/api/papers/search``, ``paper_info`` -> ``/api/papers/{id}``,
 ``list_daily_papers`` -> ``/api/daily_papers``, ``read_paper`` -> ``/papers/{id}.md``.
-Shapes follow the real captured responses (see `serialize.py`); pagination
-is ``p`` (0-based) + ``limit`` with a ``Link: <...>; rel="next"`` header.
+Shapes follow the real captured responses (the models in `serialize.py`);
+pagination is ``p`` (0-based) + ``limit`` with a ``Link: <...>; rel="next"``
+header. Errors are ``{"error": "..."}`` (a string), as on huggingface.co.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from paperfeed.search.base import SearchRequest
 from paperfeed.web import views
 from paperfeed.web.errors import NotFound
 from paperfeed.web.params import MAX_PAGE_SIZE, Period, parse_choice, parse_date, parse_month, parse_week
-from paperfeed.web.serialize import hf_list_item, hf_paper, hf_search_item, paper_markdown
+from paperfeed.web.serialize import (
+    HfError,
+    HfListItem,
+    HfPaper,
+    HfSearchItem,
+    hf_dump,
+    hf_list_item,
+    hf_paper,
+    hf_search_item,
+    paper_markdown,
+)
 from paperfeed.web.templating import paper_path
 
-router = APIRouter(tags=["Hugging Face compatible"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": HfError, "description": "A parameter is malformed (the message names it)."},
+    404: {"model": HfError, "description": "No such paper."},
+    500: {"model": HfError, "description": "An internal error; it has been logged."},
+}
+PaperIdP = Annotated[
+    str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
+]
+router = APIRouter(tags=["Hugging Face compatible"], responses=ERRORS)
+NEXT_LINK = {
+    "Link": {"description": 'Next page: `<url>; rel="next"` (absent on the last page).', "schema": {"type": "string"}}
+}
 
 
 def _next_link(request: Request, p: int) -> str:
@@ -31,7 +53,7 @@ def _next_link(request: Request, p: int) -> str:
     return f'<{base}{request.url.path}?{query}>; rel="next"'
 
 
-@router.get("/api/papers/search", summary="Search papers (Hugging Face shape)")
+@router.get("/api/papers/search", summary="Search papers (Hugging Face shape)", response_model=list[HfSearchItem])
 def hf_search(
     request: Request,
     q: Annotated[str, Query(max_length=1000)] = "",
@@ -41,24 +63,38 @@ def hf_search(
         return JSONResponse([])
     req = SearchRequest(q=q, page_size=min(limit, MAX_PAGE_SIZE))
     view = views.search_view(request.app.state.pf, request.app.state.engagement, req)
-    return JSONResponse([hf_search_item(h, view.upvotes.get(h.paper.id, 0)) for h in view.hits])
+    totals = request.app.state.engagement.signal_totals([h.paper.id for h in view.hits])
+    return JSONResponse(
+        [hf_dump(hf_search_item(h, view.upvotes.get(h.paper.id, 0), totals.get(h.paper.id))) for h in view.hits]
+    )
 
 
-@router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)")
-def hf_paper_info(request: Request, paper_id: str) -> Response:
+@router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper)
+def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
     paper = request.app.state.pf.store.get_paper(paper_id)
     if paper is None:
         raise NotFound("paper_id", f"paper {paper_id} not found")
-    return JSONResponse(hf_paper(paper, request.app.state.engagement.upvote_count(paper.id)))
+    engagement = request.app.state.engagement
+    totals = engagement.signal_totals([paper.id]).get(paper.id)
+    return JSONResponse(hf_dump(hf_paper(paper, engagement.upvote_count(paper.id), totals, with_categories=True)))
 
 
-@router.get("/api/daily_papers", summary="Daily / weekly / monthly papers (Hugging Face shape)")
+@router.get(
+    "/api/daily_papers",
+    summary="Daily / weekly / monthly papers (Hugging Face shape)",
+    response_model=list[HfListItem],
+    responses={200: {"headers": NEXT_LINK}},
+)
 def hf_daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="YYYY-Www")] = None,
-    month: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    sort: Annotated[str | None, Query(description="publishedAt or trending")] = None,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD", json_schema_extra={"format": "date"})] = None,
+    week: Annotated[
+        str | None, Query(description="YYYY-Www", json_schema_extra={"pattern": r"^\d{4}-W\d{1,2}$"})
+    ] = None,
+    month: Annotated[
+        str | None, Query(description="YYYY-MM", json_schema_extra={"pattern": r"^\d{4}-\d{1,2}$"})
+    ] = None,
+    sort: Annotated[Literal["publishedAt", "trending"] | None, Query(description="publishedAt or trending")] = None,
     p: Annotated[int, Query(ge=0, le=10_000, description="0-based page")] = 0,
     limit: Annotated[int, Query(ge=1, description=f"At most {MAX_PAGE_SIZE}.")] = 50,
     submitter: Annotated[str | None, Query(description="Accepted; paperfeed has no submitters.")] = None,
@@ -86,17 +122,30 @@ def hf_daily_papers(
         trending_limit=0,
         sort="trending" if order == "trending" else "published",
     )
-    body = [hf_list_item(paper, view.upvotes.get(paper.id, 0)) for paper in view.papers]
+    totals = request.app.state.engagement.signal_totals([paper.id for paper in view.papers])
+    body = [hf_dump(hf_list_item(p, view.upvotes.get(p.id, 0), totals.get(p.id))) for p in view.papers]
     headers = {"Link": _next_link(request, p)} if view.has_next_page else {}
     return JSONResponse(body, headers=headers)
 
 
-@router.get("/papers/{paper_id:path}.md", summary="A paper page as Markdown", response_class=PlainTextResponse)
-def hf_read_paper(request: Request, paper_id: str) -> Response:
+class MarkdownResponse(PlainTextResponse):
+    media_type = "text/markdown"
+
+
+JSON_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HfError"}}}}
+
+
+@router.get(
+    "/papers/{paper_id:path}.md",
+    summary="A paper page as Markdown",
+    response_class=MarkdownResponse,
+    responses={code: {**ERRORS[code], "model": None, **JSON_ERROR} for code in ERRORS},
+)
+def hf_read_paper(request: Request, paper_id: PaperIdP) -> Response:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
     if paper is None:
         raise NotFound("paper_id", f"paper {paper_id} not found")
     url = pf.settings.base_url.rstrip("/") + paper_path(paper.id)
     text = paper_markdown(paper, request.app.state.engagement.upvote_count(paper.id), url)
-    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+    return MarkdownResponse(text)

@@ -7,6 +7,7 @@ data functions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +20,9 @@ from paperfeed.web.params import parse_category, parse_date, parse_int, parse_pe
 from paperfeed.web.security import actor_hash, network_hash, require_csrf, visitor_id
 from paperfeed.web.templating import render
 
+if TYPE_CHECKING:
+    from paperfeed.app import Paperfeed
+
 router = APIRouter(include_in_schema=False)
 
 UPVOTE_MESSAGES = {
@@ -29,8 +33,9 @@ UPVOTE_MESSAGES = {
 }
 
 
-def pf_of(request: Request):  # Paperfeed, kept untyped to avoid an import cycle
-    return request.app.state.pf
+def pf_of(request: Request) -> Paperfeed:
+    pf: Paperfeed = request.app.state.pf
+    return pf
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -1,111 +1,133 @@
-"""Papers as JSON: paperfeed's own `/api/v1` shape and the Hugging Face papers-API shape.
+"""The Hugging Face papers-API shapes, as pydantic models, and the functions that fill them.
 
-The HF shapes are copied from real captured responses (nested ``paper``
-object in lists and search results, a flat object for one paper,
+paperfeed's own ``/api/v1`` shapes live in `paperfeed.schemas` (shared with
+the CLI). The HF shapes are copied from real captured responses (nested
+``paper`` object in lists and search results, a flat object for one paper,
 ``highlightedTitle`` / ``highlightedSummary`` segment arrays in search) so
-that the unmodified ``huggingface_hub`` client parses them.
+that the unmodified ``huggingface_hub`` client parses them. Like HF, a key
+with no value is left out rather than sent as null (`hf_dump`); the fields
+HF has and paperfeed cannot fill are listed, with the reason, in docs/api.md.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from paperfeed.models import Paper, http_url
 from paperfeed.search.base import Hit
 
 
-def paper_json(paper: Paper, upvotes: int = 0, base_url: str = "") -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "version": paper.version,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "authors": list(paper.authors),
-        "categories": list(paper.categories),
-        "primary_category": paper.primary_category,
-        "published": _iso(paper.published),
-        "submitted": _iso(paper.submitted),
-        "updated": _iso(paper.updated),
-        "announced": _iso(paper.announced),
-        "doi": paper.doi,
-        "comment": paper.comment,
-        "journal_ref": paper.journal_ref,
-        "links": {
-            "html": f"{base_url}/papers/{paper.id}",
-            "abs": http_url(paper.abs_url),
-            "pdf": http_url(paper.pdf_url),
-            "code": http_url(paper.code_url),
-            "project": http_url(paper.project_url),
-        },
-        "upvotes": upvotes,
-    }
-
-
-def hit_json(hit: Hit, upvotes: int = 0, base_url: str = "") -> dict[str, Any]:
-    return {
-        "paper": paper_json(hit.paper, upvotes, base_url),
-        "score": hit.score,
-        "lexical_rank": hit.lexical_rank,
-        "dense_rank": hit.dense_rank,
-        "lexical_score": hit.lexical_score,
-        "dense_score": hit.dense_score,
-        "title_html": hit.title_html,
-        "abstract_html": hit.abstract_html,
-    }
-
-
 # -- Hugging Face shapes ----------------------------------------------------------
+class HfOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HfError(HfOut):
+    """Errors on the HF-compatible routes are a string, as on huggingface.co."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"error": "paper 0000.00000 not found"}]})
+    error: str
+
+
+class HfAuthor(HfOut):
+    name: str = Field(examples=["Ada Lovelace"])
+    hidden: bool = Field(examples=[False])
+
+
+class HfSegment(HfOut):
+    type: Literal["text", "highlight"]
+    text: str
+
+
+class HfPaper(HfOut):
+    """HF's ``paper`` object; also (plus ``categories``) the whole body of ``/api/papers/{id}``."""
+
+    id: str = Field(examples=["2607.10001"])
+    authors: list[HfAuthor]
+    publishedAt: str | None = Field(default=None, examples=["2026-07-14T00:00:00.000Z"])
+    submittedOnDailyAt: str | None = Field(default=None, description="When announced (absent if unknown).")
+    title: str = Field(examples=["Sparse Diffusion Transformers for Fast Image Synthesis"])
+    summary: str
+    upvotes: int = Field(ge=0, examples=[7])
+    githubRepo: str | None = Field(default=None, examples=["https://github.com/example/sparse-dit"])
+    githubStars: int | None = Field(default=None, ge=0, description="Latest imported star count.", examples=[1500])
+    projectPage: str | None = Field(default=None, examples=[None])
+    categories: list[str] | None = Field(
+        default=None, description="paperfeed's addition, on /api/papers/{id} only.", examples=[["cs.CV"]]
+    )
+
+
+class HfListItem(HfOut):
+    """One element of ``/api/daily_papers``: the paper nested, title/summary repeated on top."""
+
+    paper: HfPaper
+    publishedAt: str | None = Field(default=None, examples=["2026-07-14T00:00:00.000Z"])
+    title: str
+    summary: str
+    numComments: int = Field(ge=0, description="Imported Hugging Face comment count (0 if none).", examples=[2])
+    isAuthorParticipating: bool
+
+
+class HfSearchItem(HfListItem):
+    """One element of ``/api/papers/search``: a list item plus highlight segments."""
+
+    upvoted: bool
+    highlightedTitle: list[HfSegment]
+    highlightedSummary: list[HfSegment]
+
+
+def hf_dump(model: BaseModel) -> Any:
+    """HF leaves out keys it has no value for; so do we."""
+    return model.model_dump(mode="json", exclude_none=True)
+
+
 def _hf_time(day: date | None) -> str | None:
     return f"{day.isoformat()}T00:00:00.000Z" if day else None
 
 
-def hf_paper_fields(paper: Paper, upvotes: int) -> dict[str, Any]:
-    """The fields of HF's ``paper`` object (also the whole body of ``/api/papers/{id}``)."""
-    out: dict[str, Any] = {
-        "id": paper.id,
-        "authors": [{"name": name, "hidden": False} for name in paper.authors],
-        "publishedAt": _hf_time(paper.published),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "upvotes": upvotes,
-        "discussionId": None,
-    }
-    if paper.announced:
-        out["submittedOnDailyAt"] = _hf_time(paper.announced)
-    if http_url(paper.code_url):
-        out["githubRepo"] = http_url(paper.code_url)
-    if http_url(paper.project_url):
-        out["projectPage"] = http_url(paper.project_url)
-    return out
+def hf_paper(
+    paper: Paper, upvotes: int, totals: dict[str, int] | None = None, with_categories: bool = False
+) -> HfPaper:
+    """HF's nested ``paper`` object; `with_categories` for the flat body of ``GET /api/papers/{id}``.
+
+    `totals` are the paper's imported running totals (`Engagement.signal_totals`). Only http(s)
+    links are passed on: a stored ``javascript:`` URL must not reach a client that renders it."""
+    return HfPaper(
+        id=paper.id,
+        authors=[HfAuthor(name=name, hidden=False) for name in paper.authors],
+        publishedAt=_hf_time(paper.published),
+        submittedOnDailyAt=_hf_time(paper.announced),
+        title=paper.title,
+        summary=paper.abstract,
+        upvotes=upvotes,
+        githubRepo=http_url(paper.code_url),
+        githubStars=(totals or {}).get("github_stars"),
+        projectPage=http_url(paper.project_url),
+        categories=list(paper.categories) if with_categories else None,
+    )
 
 
-def hf_paper(paper: Paper, upvotes: int) -> dict[str, Any]:
-    """Body of ``GET /api/papers/{id}``: one flat object."""
-    out = hf_paper_fields(paper, upvotes)
-    out.pop("discussionId")
-    out["categories"] = list(paper.categories)
-    return out
+def hf_list_item(paper: Paper, upvotes: int, totals: dict[str, int] | None = None) -> HfListItem:
+    return HfListItem(
+        paper=hf_paper(paper, upvotes, totals),
+        publishedAt=_hf_time(paper.published),
+        title=paper.title,
+        summary=paper.abstract,
+        numComments=(totals or {}).get("hf_comments", 0),
+        isAuthorParticipating=False,
+    )
 
 
-def hf_list_item(paper: Paper, upvotes: int) -> dict[str, Any]:
-    """One element of ``/api/daily_papers``: the paper nested, title/summary repeated on top."""
-    return {
-        "paper": hf_paper_fields(paper, upvotes),
-        "publishedAt": _hf_time(paper.published),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "numComments": 0,
-        "isAuthorParticipating": False,
-    }
-
-
-def hf_search_item(hit: Hit, upvotes: int) -> dict[str, Any]:
-    out = hf_list_item(hit.paper, upvotes)
-    out["upvoted"] = False
-    out["highlightedTitle"] = segments(hit.paper.title, hit.title_highlights)
-    out["highlightedSummary"] = segments(hit.paper.abstract, hit.abstract_highlights)
-    return out
+def hf_search_item(hit: Hit, upvotes: int, totals: dict[str, int] | None = None) -> HfSearchItem:
+    return HfSearchItem(
+        **dict(hf_list_item(hit.paper, upvotes, totals)),
+        upvoted=False,
+        highlightedTitle=[HfSegment.model_validate(s) for s in segments(hit.paper.title, hit.title_highlights)],
+        highlightedSummary=[HfSegment.model_validate(s) for s in segments(hit.paper.abstract, hit.abstract_highlights)],
+    )
 
 
 def segments(text: str, spans: list[tuple[int, int]]) -> list[dict[str, str]]:

@@ -17,14 +17,24 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed.digest.outbox import MailContext
 from paperfeed.digest.prefs import FREQUENCIES, TOPIC_LIMITS, WEEKDAYS, PrefsError, timezone_names
 from paperfeed.digest.subscriptions import SUBSCRIBE_ACCEPTED, RateLimited, Subscriptions
 from paperfeed.digest.tokens import TokenError
-from paperfeed.web.bodies import JsonBodyError, parse_json
+from paperfeed.schemas import (
+    ApiError,
+    ErrorDetail,
+    PreferencesIn,
+    PreferencesOut,
+    SubscribeAccepted,
+    SubscribeIn,
+    SubscriptionOut,
+    TopicsOut,
+    dump,
+)
 from paperfeed.web.security import CSRF_FIELD, cross_site_reason, network_of, verify_csrf
 from paperfeed.web.templating import render
 
@@ -50,30 +60,20 @@ async def _form(request: Request) -> dict[str, Any]:
     return {k: form.get(k) for k in form}
 
 
-def _json_error(status: int, param: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"param": param, "message": message}}, status_code=status)
-
-
-async def _json_object(request: Request, hint: str) -> dict[str, Any] | JSONResponse:
-    """The request's JSON object, or the error response that refuses it.
+def json_from_own_origin(request: Request) -> None:
+    """Refuse a JSON API write that a page on another site could have made its visitors' browsers send.
 
     ``application/json`` is required: a page on another site can POST ``text/plain`` without
     asking first, but a JSON content type makes the browser send a CORS preflight that this
-    server never approves. The Origin check refuses what a preflight would not stop.
+    server never approves. The Origin check refuses what a preflight would not stop. Run as a
+    dependency, so it answers before the body is validated.
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        return _json_error(415, "content-type", f"send Content-Type: application/json ({hint})")
+        raise HTTPException(415, detail={"param": "content-type", "message": "send Content-Type: application/json"})
     reason = cross_site_reason(request, request.app.state.pf.settings.base_url)
     if reason:
-        return _json_error(403, "origin", reason)
-    try:
-        body = parse_json(await request.body())
-    except JsonBodyError as exc:
-        return _json_error(400, "body", f"{exc} ({hint})")
-    if not isinstance(body, dict):
-        return _json_error(400, "body", f"send a JSON object ({hint})")
-    return body
+        raise HTTPException(403, detail={"param": "origin", "message": reason})
 
 
 def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -124,25 +124,51 @@ async def subscribe_form(request: Request, background: BackgroundTasks) -> HTMLR
     return _message(request, "Check your inbox", SUBSCRIBE_ACCEPTED, status=202)
 
 
-@router.post("/api/v1/subscribe", tags=["subscriptions"], status_code=202)
-async def subscribe_api(request: Request, background: BackgroundTasks) -> JSONResponse:
+SUBSCRIBE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
+    429: {
+        "model": ApiError,
+        "description": "Too many subscribe requests from this network.",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    },
+}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
+    403: {"model": ApiError, "description": "The token is invalid, expired or revoked."},
+}
+# The JSON writes also refuse what another site's page could send (`json_from_own_origin`).
+JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ApiError, "description": "The token is invalid, or the request came from another site's page."},
+    413: {"model": ApiError, "description": "The body is larger than PAPERFEED_MAX_BODY_BYTES (256 KiB)."},
+    415: {"model": ApiError, "description": "The body is not sent as Content-Type: application/json."},
+}
+
+
+@router.post(
+    "/api/v1/subscribe",
+    tags=["subscriptions"],
+    status_code=202,
+    responses=SUBSCRIBE_ERRORS | JSON_WRITE_ERRORS,
+    dependencies=[Depends(json_from_own_origin)],
+)
+async def subscribe_api(request: Request, body: SubscribeIn, background: BackgroundTasks) -> JSONResponse:
     """Subscribe an address (double opt-in). The answer is the same whatever the address's state."""
-    body = await _json_object(request, '{"email": "you@example.org"}')
-    if isinstance(body, JSONResponse):
-        return body
+
     svc = _service(request)
     try:
-        admission = svc.admit(body.get("email"), _network(request))
+        admission = svc.admit(body.email, _network(request))
     except PrefsError as exc:
-        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
+        return _api_error(400, exc.field, exc.message)
     except RateLimited as exc:
-        return JSONResponse(
-            {"error": {"param": "email", "message": str(exc)}},
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+        return _api_error(429, "email", str(exc), {"Retry-After": str(exc.retry_after_s)})
     background.add_task(svc.process, admission)
-    return JSONResponse({"status": "accepted", "message": SUBSCRIBE_ACCEPTED}, status_code=202)
+    accepted = SubscribeAccepted(status="accepted", message=SUBSCRIBE_ACCEPTED)
+    return JSONResponse(dump(accepted), status_code=202)
+
+
+def _api_error(status: int, param: str | None, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ApiError(error=ErrorDetail(param=param, message=message))
+    return JSONResponse(dump(body), status_code=status, headers=headers)
 
 
 # -- confirm --------------------------------------------------------------------------
@@ -279,30 +305,42 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
 
 
 # -- JSON preferences -------------------------------------------------------------------
-@router.get("/api/v1/subscription/{token}", tags=["subscriptions"])
+def _subscription_out(svc: Subscriptions, sub: Any) -> SubscriptionOut:
+    data = svc.export(sub)
+    prefs = svc.preferences(sub)  # normalised: every topic list present
+    data["preferences"] = PreferencesOut.model_validate(prefs.columns() | {"topics": TopicsOut(**prefs.topics)})
+    return SubscriptionOut(**data)
+
+
+@router.get(
+    "/api/v1/subscription/{token}", tags=["subscriptions"], response_model=SubscriptionOut, responses=TOKEN_ERRORS
+)
 def api_get(request: Request, token: str) -> JSONResponse:
     """Everything stored about the subscriber a manage token belongs to."""
     svc = _service(request)
     try:
         sub = svc.from_token("manage", token)
     except TokenError as exc:
-        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
-    return JSONResponse(svc.export(sub), headers={"Cache-Control": "no-store"})
+        return _api_error(403, "token", exc.reason)
+    return JSONResponse(dump(_subscription_out(svc, sub)), headers={"Cache-Control": "no-store"})
 
 
-@router.put("/api/v1/subscription/{token}", tags=["subscriptions"])
-async def api_put(request: Request, token: str) -> JSONResponse:
-    """Change preferences (any of frequency, weekday, send_hour, timezone, max_papers, include_trending, topics)."""
+@router.put(
+    "/api/v1/subscription/{token}",
+    tags=["subscriptions"],
+    response_model=PreferencesOut,
+    responses=TOKEN_ERRORS | JSON_WRITE_ERRORS,
+    dependencies=[Depends(json_from_own_origin)],
+)
+def api_put(request: Request, token: str, body: PreferencesIn) -> JSONResponse:
+    """Change preferences: any subset of the documented fields; an unknown field is a 400 that names it."""
     svc = _service(request)
     try:
         sub = svc.from_token("manage", token)
     except TokenError as exc:
-        return JSONResponse({"error": {"param": "token", "message": exc.reason}}, status_code=403)
-    body = await _json_object(request, "an object of preferences")
-    if isinstance(body, JSONResponse):
-        return body
+        return _api_error(403, "token", exc.reason)
     try:
-        sub = svc.update_preferences(sub, body)
+        sub = svc.update_preferences(sub, body.model_dump(exclude_unset=True))
     except PrefsError as exc:
-        return JSONResponse({"error": {"param": exc.field, "message": exc.message}}, status_code=400)
-    return JSONResponse(svc.export(sub)["preferences"])
+        return _api_error(400, exc.field, exc.message)
+    return JSONResponse(dump(_subscription_out(svc, sub).preferences))

@@ -1,0 +1,62 @@
+"""Interactive API docs at ``/api/v1/docs``: Swagger UI, served from this server, never from a CDN.
+
+The Swagger UI files come from the ``fastapi-offline`` package, which bundles
+a current Swagger UI build (5.x, so OpenAPI 3.1 renders); paperfeed only adds
+the page and a small start-up script (`static/api-docs.js`), so the strict
+Content-Security-Policy (no inline scripts or styles) holds on this page too.
+
+`openapi_document` post-processes FastAPI's document into the contract as it
+really is: validation failures answer 400 with ``{"error": ...}``, not
+FastAPI's default 422 ``{"detail": [...]}``, so that default is removed.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+
+from paperfeed.web.templating import render
+
+ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_URL = "/api/v1/docs/assets"
+ASSETS_VERSION = version("fastapi-offline")
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/api/v1/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI over ``/api/v1/openapi.json``, with "Try it out" against this server."""
+    return render(
+        request,
+        "api_docs.html",
+        {"assets": ASSETS_URL, "assets_version": ASSETS_VERSION, "openapi_url": request.app.openapi_url},
+    )
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document without the 422 responses paperfeed never sends (cached like FastAPI's)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for methods in doc.get("paths", {}).values():
+        for operation in methods.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("422", None)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    app.openapi_schema = doc
+    return doc
