@@ -28,10 +28,12 @@ DAYS = 10
 N = 200  # 20 papers a day
 
 
-@pytest.fixture
-def backlog_pf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backlog_pf(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A store of N papers over DAYS days, keyword-indexed, nothing embedded; on SQLite and PostgreSQL."""
     monkeypatch.setattr(refresh, "EMBED_BATCH", N // DAYS)  # one step = exactly the newest day
-    settings = Settings(data_dir=tmp_path / "data", embedder="tests.search.embedders:HashEmbedder")
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, embedder="tests.search.embedders:HashEmbedder")
     pf = open_paperfeed(settings)
     records = dated_corpus(N, DAYS, NEWEST)
     pf.store.upsert_papers(records)
@@ -77,6 +79,8 @@ def test_cli_stats_json_reports_coverage(backlog_pf, monkeypatch: pytest.MonkeyP
     pf, _ = backlog_pf
     pf.search.embed_backlog(budget_s=0)
     monkeypatch.setenv("PAPERFEED_EMBEDDER", "tests.search.embedders:HashEmbedder")
+    if pf.settings.database_url:
+        monkeypatch.setenv("PAPERFEED_DATABASE_URL", pf.settings.database_url)
     res = CliRunner().invoke(cli_app, ["--data-dir", str(pf.settings.data_dir), "stats", "--json"])
     assert res.exit_code == 0, res.output
     cov = json.loads(res.stdout)["semantic_coverage"]

@@ -234,25 +234,3 @@ def refresh_rerank(store: Store, embedder: object, progress: bool = True, budget
             if budget_s is not None and time.monotonic() - start >= budget_s:
                 break
     return done
-
-
-def refresh_indexes(
-    store: Store,
-    backends: Backends,
-    embedder: object | None,
-    progress: bool | Callable[[int, int], None] = True,
-    passages: bool = True,
-    rerank: object | None = None,
-    rerank_budget_s: float | None = None,
-) -> int:
-    """Bring both indexes up to date; returns how many papers the keyword index took in.
-
-    `passages` also embeds each paper's passages into the cache (the searcher's re-scoring reads them);
-    `rerank` (the optional second model) caches its vector of each paper.
-    """
-    n = refresh_lexical(store, backends, progress is True)
-    if embedder is not None:
-        refresh_vectors(store, backends, embedder, progress, passages)
-    if rerank is not None:
-        refresh_rerank(store, rerank, progress is True, rerank_budget_s)
-    return n
