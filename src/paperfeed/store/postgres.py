@@ -247,6 +247,23 @@ class PostgresStore(SqlStore):
         with self.advisory_lock(f"trending:{window}:{day.isoformat()}"):
             super().replace_trending(window, day, rows, meta, computed_at)
 
+    def patch_trending(
+        self,
+        window: str,
+        day: date,
+        rows: list[tuple[str, float, str]],
+        remove: list[str],
+        meta: dict[str, Any],
+        computed_at: str,
+    ) -> None:
+        """Patch a list under the same per-(window, day) lock as a full swap."""
+        with self.advisory_lock(f"trending:{window}:{day.isoformat()}"):
+            super().patch_trending(window, day, rows, remove, meta, computed_at)
+
+    def _lock_rollup(self, conn: Connection) -> None:
+        """One roll-up at a time across processes: the position is read and moved in one transaction."""
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _NS_JOB, "key": key_of("signals:rollup")})
+
     def claim_outbox(
         self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None
     ) -> list[OutboxRow]:

@@ -285,6 +285,18 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
         stmt = self._filtered(select(t.papers), query)
         if query.order == "id":
             stmt = stmt.order_by(p.id)
+        elif query.order == "oldest":
+            stmt = stmt.where(p.published.is_not(None)).order_by(p.published, p.id)
+        elif query.order == "engagement":
+            # The period lists: most upvoted first (as HF ranks its daily lists), all engagement
+            # gathered up to now (the roll-up's totals), then other activity, then the newest.
+            e = t.paper_engagement.c
+            stmt = stmt.outerjoin(t.paper_engagement, e.paper_id == p.id).order_by(
+                func.coalesce(e.upvotes, 0.0).desc(),
+                func.coalesce(e.activity, 0.0).desc(),
+                p.published.desc(),
+                p.id.desc(),
+            )
         else:
             stmt = stmt.order_by(p.published.desc(), p.id.desc())
         stmt = stmt.limit(query.limit).offset(query.offset)

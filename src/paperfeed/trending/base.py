@@ -19,6 +19,8 @@ class TrendingEntry:
     # signal name -> contribution to `score` (after normalisation and decay)
     breakdown: dict[str, float] = field(default_factory=dict)
     explanation: str = ""  # one line: "why is this trending"
+    # signal name -> raw rise inside the window (what the explanation's counts are rounded from)
+    rises: dict[str, float] = field(default_factory=dict)
 
 
 class Trending(Protocol):
