@@ -115,9 +115,7 @@ def test_papers_without_a_date_are_never_trending(env: Env) -> None:
         [PaperRecord(id="h:1ffa0000", title="A seed-page paper", abstract="x", categories=["cs.CL"], source="test")]
     )
     add_papers(env.store, ("2607.00001", DAY, "cs.CL"))
-    env.store.add_signals(
-        [sig("h:1ffa0000", "hf_upvotes", 500, at(DAY)), sig("2607.00001", "hf_upvotes", 3, at(DAY))]
-    )
+    env.store.add_signals([sig("h:1ffa0000", "hf_upvotes", 500, at(DAY)), sig("2607.00001", "hf_upvotes", 3, at(DAY))])
     for window in ("day", "week", "month"):
         assert ranks(env.trending.list(window)) == ["2607.00001"]
     line = env.trending.explain("h:1ffa0000", "week").explanation
