@@ -73,7 +73,7 @@ def test_replay_daily_lists_rank_explained_by_signals(pf: Paperfeed, replayed: d
         # Every paper HF listed that day with upvotes (and published by then) is ranked, with its signals.
         for pid, ups in listed.items():
             paper = pf.store.get_paper(pid)
-            if paper.published and paper.published > day or ups == 0:
+            if (paper.published and paper.published > day) or ups == 0:
                 continue
             assert pid in on_list, f"{pid} listed by HF on {day} is missing"
             assert on_list[pid].breakdown.get("hf_upvotes", 0) > 0
