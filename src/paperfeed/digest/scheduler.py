@@ -103,20 +103,35 @@ def run_once(
 RERANK_BUDGET_S = 60.0  # per pass, for the optional re-rank model's vectors (hours for a big library)
 
 
-def keep_fresh(pf: Any) -> None:
-    """Catch the search index and the trending lists up with newly stored papers and signals.
+TRENDING_EVERY_S = 10.0  # trending catches up in milliseconds; pages also catch up when asked
 
-    Both are incremental (nothing to do costs milliseconds), so running this
-    before each compose pass keeps digests and pages current after any ingest.
+
+def refresh_trending(pf: Any) -> None:
+    """Fold new signals into the roll-up and bring today's trending lists up to date (never raises)."""
+    try:
+        pf.trending.refresh()
+    except Exception:
+        log.exception("trending refresh failed; lists catch up when next asked for")
+
+
+def refresh_search(pf: Any) -> None:
+    """Catch the search index up with new papers (hours of embedding on a CPU after a big ingest)."""
+    try:
+        pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)
+    except Exception:
+        log.exception("search index refresh failed; digests use what is there")
+
+
+def keep_fresh(pf: Any) -> None:
+    """Catch trending, then the search index, up with newly stored signals and papers.
+
+    Trending goes first and never waits for search: its refresh costs
+    milliseconds, the index's can cost hours. `paperfeed serve` also runs
+    trending on a thread of its own (`trending_forever`), so a long index
+    refresh in the digest loop cannot hold it back.
     """
-    for name, refresh in (
-        ("search index", lambda: pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)),
-        ("trending", lambda: pf.trending.refresh()),
-    ):
-        try:
-            refresh()
-        except Exception:
-            log.exception("%s refresh failed; digests use what is there", name)
+    refresh_trending(pf)
+    refresh_search(pf)
 
 
 def run_forever(pf: Any, stop: threading.Event, mailer: Mailer | None = None) -> None:
@@ -134,22 +149,34 @@ def run_forever(pf: Any, stop: threading.Event, mailer: Mailer | None = None) ->
         stop.wait(SEND_EVERY_S)
 
 
+def trending_forever(pf: Any, stop: threading.Event, every_s: float = TRENDING_EVERY_S) -> None:
+    """Keep trending current on its own schedule, independent of the search index and of mail."""
+    while not stop.is_set():
+        refresh_trending(pf)
+        stop.wait(every_s)
+
+
 class BackgroundScheduler:
-    """A daemon thread running `run_forever`; `stop()` ends it after the current message."""
+    """Daemon threads running `run_forever` and `trending_forever`; `stop()` ends both."""
 
     def __init__(self, pf: Any) -> None:
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
             target=run_forever, args=(pf, self.stop_event), name="paperfeed-digest", daemon=True
         )
+        self.trending_thread = threading.Thread(
+            target=trending_forever, args=(pf, self.stop_event), name="paperfeed-trending", daemon=True
+        )
 
     def start(self) -> BackgroundScheduler:
+        self.trending_thread.start()
         self.thread.start()
         return self
 
     def stop(self, timeout: float | None = 30.0) -> None:
         self.stop_event.set()
         self.thread.join(timeout)
+        self.trending_thread.join(timeout)
 
 
 def start_in_background(pf: Any) -> BackgroundScheduler:

@@ -81,7 +81,8 @@ def hf_daily_papers(
         p + 1,
         limit,
         trending_limit=0,
-        sort="trending" if order == "trending" else "published",
+        sort="engagement" if order == "trending" else "published",
+        navigation=False,
     )
     body = [hf_list_item(paper, view.upvotes.get(paper.id, 0)) for paper in view.papers]
     headers = {"Link": _next_link(request, p)} if view.has_next_page else {}
