@@ -70,12 +70,12 @@ def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = Tru
     say(f"{pf.store.count_papers()} papers in {pf.settings.data_dir}")
     if probe:
         say(live_source_line(pf))
-    refresh_index(pf, say)
-    try:
+    try:  # first: trending takes seconds and must not wait for the index (which can take hours)
         pf.trending.refresh()
     except Exception as exc:
         log.exception("trending refresh failed")
         say(f"trending refresh failed ({exc})")
+    refresh_index(pf, say)
 
 
 def refresh_index(pf: Paperfeed, say: Callable[[str], None] = print) -> None:

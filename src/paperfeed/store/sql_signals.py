@@ -39,10 +39,9 @@ def upsert(conn: Any, table: Any, rows: list[dict[str, Any]], keys: list[str], a
     """INSERT .. ON CONFLICT on both backends: add to (``add``) or replace the value columns."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = dialect_insert(table)
     values = [c for c in rows[0] if c not in keys]
     set_ = {c: (table.c[c] + stmt.excluded[c]) if add else stmt.excluded[c] for c in values}
@@ -226,11 +225,11 @@ class SignalsMixin:
         )
         with self.engine.connect() as conn:
             if paper_ids is None:
-                return [tuple(x) for x in conn.execute(base.where(r.day >= lo, r.day <= hi))]  # type: ignore[misc]
+                return [tuple(x) for x in conn.execute(base.where(r.day >= lo, r.day <= hi))]
             out: list[tuple[str, str, str, str, float]] = []
             for chunk in _chunks(list(dict.fromkeys(paper_ids))):
                 stmt = base.where(r.paper_id.in_(chunk), r.day >= lo, r.day <= hi)
-                out.extend(tuple(x) for x in conn.execute(stmt))  # type: ignore[misc]
+                out.extend(tuple(x) for x in conn.execute(stmt))
             return out
 
     def signal_papers(self, after_id: int, upto_id: int) -> list[str]:

@@ -14,6 +14,7 @@ move "now" without waiting for it.
 
 from __future__ import annotations
 
+import builtins
 import math
 import threading
 import time
@@ -282,7 +283,7 @@ class StoreTrending:
     # -- custom ranges (computed live, not materialised) ---------------------------------
     def range(
         self, since: date, until: date, category: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[TrendingEntry]:
+    ) -> builtins.list[TrendingEntry]:
         """Trending over any span of days; the half-life is that of the nearest standard window."""
         if since > until:
             raise ValueError(f"since: {since.isoformat()} is after until {until.isoformat()}")

@@ -15,10 +15,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from paperfeed.models import Signal
+from paperfeed.store import Store
 
 
 @dataclass(slots=True)
@@ -79,8 +81,15 @@ class UpvoteOutcome:
 class Engagement:
     """Records views and upvotes for one app instance."""
 
-    def __init__(self, store, upvote_rate: float = 0.2, upvote_burst: float = 20.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        upvote_rate: float = 0.2,
+        upvote_burst: float = 20.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))  # the app's clock: tests move it
         self.upvote_limiter = TokenBucket(rate=upvote_rate, burst=upvote_burst)
         self.views_seen = SeenSet()
 
@@ -100,24 +109,25 @@ class Engagement:
             return UpvoteOutcome("already", self.upvote_count(paper_id))
         if not self.upvote_limiter.allow(network):
             return UpvoteOutcome("rate_limited", self.upvote_count(paper_id))
-        self.store.add_signals([_signal(paper_id, "upvote", actor, network)])
+        self.store.add_signals([_signal(paper_id, "upvote", actor, network, self.clock())])
         return UpvoteOutcome("recorded", self.upvote_count(paper_id))
 
     def view(self, paper_id: str, actor: str, network: str) -> bool:
         """Record one view per visitor, paper and day; returns whether a row was written."""
-        if not self.views_seen.first_time((actor, paper_id, datetime.now(UTC).date())):
+        now = self.clock()
+        if not self.views_seen.first_time((actor, paper_id, now.astimezone(UTC).date())):
             return False
-        self.store.add_signals([_signal(paper_id, "view", actor, network)])
+        self.store.add_signals([_signal(paper_id, "view", actor, network, now)])
         return True
 
 
-def _signal(paper_id: str, kind: str, actor: str, network: str) -> Signal:
+def _signal(paper_id: str, kind: str, actor: str, network: str, now: datetime) -> Signal:
     return Signal(
         paper_id=paper_id,
         source="local",
         kind=kind,
         value=1.0,
-        observed_at=datetime.now(UTC),
+        observed_at=now,
         actor=actor,
         network=network,
     )
