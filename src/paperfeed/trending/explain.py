@@ -47,10 +47,11 @@ def encode(
     """The breakdown as stored in `trending_scores.breakdown` (compact JSON, with the line pre-rendered)."""
     return json.dumps(
         {
-            "c": {k: round(v, 12) for k, v in contributions.items()},
+            # Full precision: an old paper's decay can be 1e-15, and its breakdown must still add up.
+            "c": {k: float(v) for k, v in contributions.items()},
             "r": {k: round(v, 3) for k, v in rises.items()},
             "age": age_days,
-            "d": round(decay, 12),
+            "d": float(decay),
             "x": line,
         },
         separators=(",", ":"),
