@@ -117,7 +117,7 @@ def test_an_upvote_and_an_hf_signal_move_the_lists_within_seconds(
             counted = why["rank"] >= 1 and "+3 upvotes here" in why["explanation"]
             return (order, why) if moved and counted else None
 
-        (order, why), took = poll(upvote_counted)
+        (_order, why), took = poll(upvote_counted)
         assert why["paper"]["upvotes"] == 3 and why["breakdown"]["upvote"] > 0
         print(f"upvote reflected in {took:.2f} s")
 
@@ -161,6 +161,6 @@ def test_an_upvote_and_an_hf_signal_move_the_lists_within_seconds(
             counted = why["rank"] == 1 and "+58 Hugging Face upvotes" in why["explanation"]
             return (order, why) if on_top and counted else None
 
-        (order, why), took = poll(hf_counted)
+        (_order, why), took = poll(hf_counted)
         assert why["paper"]["upvotes"] == 60
         print(f"HF signal reflected in {took:.2f} s")
