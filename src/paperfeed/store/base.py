@@ -159,6 +159,10 @@ class Store(Protocol):
         """The highest signal id folded into the per-day roll-up."""
         ...
 
+    def trending_status(self, window: str, day: date) -> tuple[int, int, int, dict[str, Any] | None]:
+        """(max signal id, roll-up position, max paper seq, the list's metadata or None), in one round trip."""
+        ...
+
     def roll_up_signals(self, batch: int = 20_000) -> int:
         """Fold up to `batch` new signals into the per-day roll-up; returns how many (0: caught up)."""
         ...

@@ -122,7 +122,7 @@ trending_scores = Table(
     Column("breakdown", Text, nullable=False),  # JSON: per-signal contributions
     Column("computed_at", String(32), nullable=False),
     Index("ix_trending_rank", "window", "day", "rank"),
-    Index("ix_trending_score", "window", "day", "score"),
+    Index("ix_trending_score", "window", "day", "score", "paper_id"),
 )
 
 # Per-day roll-up of the signals (store/rollup.py says how a signal is folded in):

@@ -139,6 +139,21 @@ class SignalsMixin:
     def _lock_rollup(self, conn: Any) -> None:
         """Serialise roll-ups (SQLite's BEGIN IMMEDIATE already does; PostgreSQL takes a lock)."""
 
+    def trending_status(self, window: str, day: date) -> tuple[int, int, int, dict[str, Any] | None]:
+        """(max signal id, roll-up position, max paper seq, list metadata or None) in one round trip.
+
+        What a list asks on every request to know whether it is behind.
+        """
+        with self.engine.connect() as conn:
+            sid = conn.execute(select(func.max(s.id))).scalar()
+            raw = conn.execute(select(t.checkpoints.c.value).where(t.checkpoints.c.name == ROLLUP)).scalar()
+            seq = conn.execute(select(func.max(p.seq))).scalar()
+            meta = conn.execute(
+                select(ts.breakdown).where(ts.window == window, ts.day == day.isoformat(), ts.paper_id == MARKER)
+            ).scalar()
+        position = int(json.loads(raw)["signal_id"]) if raw is not None else 0
+        return int(sid or 0), position, int(seq or 0), (json.loads(meta) if meta is not None else None)
+
     def rollup_position(self) -> int:
         """The highest signal id folded into the roll-up."""
         with self.engine.connect() as conn:
@@ -169,28 +184,24 @@ class SignalsMixin:
             state: ru.SeriesState = {}
             seen: set[tuple[str, str, str]] = set()
             published: dict[str, float | None] = {}
-            actors = list({row[6] for row in rows if row[6] is not None})
-            for chunk in _chunks(pids):
+            actors = {row[6] for row in rows if row[6] is not None}
+            for chunk in _chunks(pids) if done else ():  # nothing rolled up yet: no earlier state
                 for pid, kind, source, top, last in conn.execute(
                     select(s.paper_id, s.kind, s.source, func.max(s.value), func.max(s.observed_at))
                     .where(s.paper_id.in_(chunk), s.kind.in_(CUMULATIVE_KINDS), s.id <= done)
                     .group_by(s.paper_id, s.kind, s.source)
                 ):
                     state[(pid, kind, source)] = (float(top), ru.ts(last))
+                for pid, kind, actor in conn.execute(
+                    select(s.paper_id, s.kind, s.actor)
+                    .where(s.paper_id.in_(chunk), s.kind.in_(EVENT_KINDS), s.actor.is_not(None), s.id <= done)
+                    .distinct()
+                ):
+                    if actor in actors:  # only the batch's actors can repeat themselves
+                        seen.add((pid, kind, actor))
+            for chunk in _chunks(pids):
                 for pid, pub in conn.execute(select(p.id, p.published).where(p.id.in_(chunk))):
                     published[pid] = ru.ts(pub) if pub else None
-                for actor_chunk in _chunks(actors):
-                    for pid, kind, actor in conn.execute(
-                        select(s.paper_id, s.kind, s.actor)
-                        .where(
-                            s.paper_id.in_(chunk),
-                            s.kind.in_(EVENT_KINDS),
-                            s.actor.in_(actor_chunk),
-                            s.id <= done,
-                        )
-                        .distinct()
-                    ):
-                        seen.add((pid, kind, actor))
             increments = ru.fold((row[1:] for row in rows), state, seen, published)
             payload = [
                 {"paper_id": k[0], "kind": k[1], "source": k[2], "day": k[3], "bucket": k[4], "value": v}
@@ -333,10 +344,12 @@ class SignalsMixin:
         """
         from paperfeed.store.sql import row_to_paper  # sql.py imports this module
 
+        # No ``rank > 0`` test: the join drops the marker row (no paper has id ''), and the
+        # plan stays one walk down ix_trending_score (window, day, score, paper_id), no sort.
         stmt = (
             select(t.papers, ts.score, ts.breakdown)
             .join(t.papers, p.id == ts.paper_id)
-            .where(ts.window == window, ts.day == day.isoformat(), ts.rank > 0)
+            .where(ts.window == window, ts.day == day.isoformat())
         )
         if category:
             pc = t.paper_categories.c

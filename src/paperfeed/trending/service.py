@@ -200,6 +200,10 @@ class StoreTrending:
 
     def _ensure(self, window: str, day: date) -> str:
         """Make the stored (window, day) list current; returns 'built', 'patched' or '' (it was)."""
+        latest, position, paper_seq, meta = self.store.trending_status(window, day)
+        current = meta is not None and latest <= position == int(meta.get("signal_id", 0))
+        if current and meta is not None and int(meta.get("paper_seq", 0)) >= paper_seq:
+            return ""  # the common case, one round trip: nothing new since the list was read
         with self._lock:
             self.catch_up()
             signal_id, paper_seq = self.store.rollup_position(), self.store.max_seq()

@@ -43,7 +43,7 @@ def upgrade() -> None:
     )
     op.execute("DELETE FROM trending_scores")
     op.execute("DELETE FROM checkpoints WHERE name IN ('trending:refresh', 'signals:rollup')")
-    op.create_index("ix_trending_score", "trending_scores", ["window", "day", "score"])
+    op.create_index("ix_trending_score", "trending_scores", ["window", "day", "score", "paper_id"])
 
 
 def downgrade() -> None:
