@@ -57,7 +57,10 @@ def _home(request: Request, period: Period, explicit: date | None) -> Response:
 
     day, view = request.app.state.list_cache.get_or_compute(("home", period, explicit, category, page), compute)
     params = {"category": category}
-    tabs = [(p, span_path(Span.containing(p, day))) for p in PERIODS]
+    # The other tabs open on the newest day with papers inside this period (June -> its last paper's day).
+    anchor = views.latest_day(pf, on_or_before=min(view.span.end, views.today(pf)), category=category)
+    anchor = anchor if view.span.start <= anchor <= view.span.end else day
+    tabs = [(p, span_path(Span.containing(p, anchor))) for p in PERIODS]
     context = {"view": view, "day": day, "today": views.today(pf), "params": params, "tabs": tabs}
     return render(request, "home.html", context | {"base_path": span_path(view.span)})
 
