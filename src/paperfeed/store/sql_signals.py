@@ -144,13 +144,16 @@ class SignalsMixin:
 
         What a list asks on every request to know whether it is behind.
         """
+        stmt = select(
+            select(func.max(s.id)).scalar_subquery(),
+            select(t.checkpoints.c.value).where(t.checkpoints.c.name == ROLLUP).scalar_subquery(),
+            select(func.max(p.seq)).scalar_subquery(),
+            select(ts.breakdown)
+            .where(ts.window == window, ts.day == day.isoformat(), ts.paper_id == MARKER)
+            .scalar_subquery(),
+        )
         with self.engine.connect() as conn:
-            sid = conn.execute(select(func.max(s.id))).scalar()
-            raw = conn.execute(select(t.checkpoints.c.value).where(t.checkpoints.c.name == ROLLUP)).scalar()
-            seq = conn.execute(select(func.max(p.seq))).scalar()
-            meta = conn.execute(
-                select(ts.breakdown).where(ts.window == window, ts.day == day.isoformat(), ts.paper_id == MARKER)
-            ).scalar()
+            sid, raw, seq, meta = conn.execute(stmt).one()
         position = int(json.loads(raw)["signal_id"]) if raw is not None else 0
         return int(sid or 0), position, int(seq or 0), (json.loads(meta) if meta is not None else None)
 
