@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 
 from paperfeed.models import CUMULATIVE_KINDS, EVENT_KINDS, Paper
 from paperfeed.store import rollup as ru
@@ -33,6 +33,31 @@ ts = t.trending_scores.c
 p = t.papers.c
 r = t.signal_rollup.c
 pe = t.paper_engagement.c
+
+
+# Built once: a page and a list's freshness check are asked on every request, and building the
+# statement costs more than running it. No ``rank > 0`` test on pages: the join drops the marker
+# row (no paper has id ''), so the plan is one walk down ix_trending_score, no sort.
+_STATUS = select(
+    select(func.max(s.id)).scalar_subquery(),
+    select(t.checkpoints.c.value).where(t.checkpoints.c.name == ROLLUP).scalar_subquery(),
+    select(func.max(p.seq)).scalar_subquery(),
+    select(ts.breakdown)
+    .where(ts.window == bindparam("w"), ts.day == bindparam("d"), ts.paper_id == MARKER)
+    .scalar_subquery(),
+)
+_PAGE_BASE = (
+    select(t.papers, ts.score, ts.breakdown)
+    .join(t.papers, p.id == ts.paper_id)
+    .where(ts.window == bindparam("w"), ts.day == bindparam("d"))
+)
+_PAGE_IN_CATEGORY = _PAGE_BASE.join(
+    t.paper_categories,
+    and_(t.paper_categories.c.paper_id == ts.paper_id, t.paper_categories.c.category == bindparam("cat")),
+)
+_ORDER = (ts.score.desc(), ts.paper_id.desc())
+_PAGE = _PAGE_BASE.order_by(*_ORDER).limit(bindparam("lim")).offset(bindparam("off"))
+_PAGE_IN_CATEGORY = _PAGE_IN_CATEGORY.order_by(*_ORDER).limit(bindparam("lim")).offset(bindparam("off"))
 
 
 def upsert(conn: Any, table: Any, rows: list[dict[str, Any]], keys: list[str], add: bool) -> None:
@@ -144,16 +169,8 @@ class SignalsMixin:
 
         What a list asks on every request to know whether it is behind.
         """
-        stmt = select(
-            select(func.max(s.id)).scalar_subquery(),
-            select(t.checkpoints.c.value).where(t.checkpoints.c.name == ROLLUP).scalar_subquery(),
-            select(func.max(p.seq)).scalar_subquery(),
-            select(ts.breakdown)
-            .where(ts.window == window, ts.day == day.isoformat(), ts.paper_id == MARKER)
-            .scalar_subquery(),
-        )
         with self.engine.connect() as conn:
-            sid, raw, seq, meta = conn.execute(stmt).one()
+            sid, raw, seq, meta = conn.execute(_STATUS, {"w": window, "d": day.isoformat()}).one()
         position = int(json.loads(raw)["signal_id"]) if raw is not None else 0
         return int(sid or 0), position, int(seq or 0), (json.loads(meta) if meta is not None else None)
 
@@ -347,19 +364,9 @@ class SignalsMixin:
         """
         from paperfeed.store.sql import row_to_paper  # sql.py imports this module
 
-        # No ``rank > 0`` test: the join drops the marker row (no paper has id ''), and the
-        # plan stays one walk down ix_trending_score (window, day, score, paper_id), no sort.
-        stmt = (
-            select(t.papers, ts.score, ts.breakdown)
-            .join(t.papers, p.id == ts.paper_id)
-            .where(ts.window == window, ts.day == day.isoformat())
-        )
-        if category:
-            pc = t.paper_categories.c
-            stmt = stmt.join(t.paper_categories, and_(pc.paper_id == ts.paper_id, pc.category == category))
-        stmt = stmt.order_by(ts.score.desc(), ts.paper_id.desc()).limit(limit).offset(offset)
+        params = {"w": window, "d": day.isoformat(), "cat": category, "lim": limit, "off": offset}
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(_PAGE_IN_CATEGORY if category else _PAGE, params).all()
         return [(row_to_paper(row), offset + i + 1, row.score, row.breakdown) for i, row in enumerate(rows)]
 
     def trending_row(self, window: str, day: date, paper_id: str) -> tuple[str, int, float, str] | None:
