@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
 from paperfeed.cli.common import JsonOpt, app, console, date_option, err_console, fail, open_from, print_json
-from paperfeed.trending.base import TrendingEntry
+from paperfeed.trending.base import TrendingEntry, Window
 from paperfeed.trending.config import WINDOW_DAYS
 
 trending_app = typer.Typer(
@@ -23,11 +23,11 @@ WindowOpt = Annotated[str, typer.Option("--window", "-w", help="day, week or mon
 DateOpt = Annotated[str | None, typer.Option("--date", help="The window's last day, YYYY-MM-DD (default today, UTC).")]
 
 
-def _window(value: str) -> str:
+def _window(value: str) -> Window:
     value = {"daily": "day", "weekly": "week", "monthly": "month"}.get(value, value)  # the feeds' spelling
     if value not in WINDOW_DAYS:
         fail(f"--window: '{value}' is not one of {', '.join(WINDOW_DAYS)}", code=2)
-    return value
+    return cast(Window, value)
 
 
 def entry_dict(e: TrendingEntry) -> dict[str, Any]:
