@@ -144,6 +144,7 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
             self._lock_batch(conn, list(batch), checkpoint[0] if checkpoint else None)
             signal_rows = _signal_rows(signals)
             if signal_rows:
+                self._lock_signal_writes(conn)
                 conn.execute(insert(t.signals), signal_rows)
             if not batch:
                 if checkpoint is not None:
@@ -388,8 +389,15 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
         if not rows:
             return 0
         with self.write_engine.begin() as conn:
+            self._lock_signal_writes(conn)
             conn.execute(insert(t.signals), rows)
         return len(rows)
+
+    def _lock_signal_writes(self, conn: Connection) -> None:
+        """Make signal ids commit in id order (the roll-up reads "every id above its position").
+
+        SQLite's single writer already does; PostgreSQL takes the roll-up's lock.
+        """
 
     def close(self) -> None:
         self.engine.dispose()
