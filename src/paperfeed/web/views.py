@@ -136,10 +136,9 @@ def listing_view(
     """Papers published in the day/week/month containing `day`, ranked by all engagement up to now.
 
     `sort`: ``engagement`` (the default, as HF ranks its daily lists: most
-    upvoted first), ``published`` (newest first) or ``trending`` (the period's
-    papers in trending order is not a thing any more: it means engagement).
-    The trending column is trending *now* over the matching window, not as
-    of the period: it is a different notion (docs/trending.md).
+    upvoted first; HF's ``sort=trending`` maps here) or ``published`` (newest
+    first). The trending column is trending *now* over the matching window,
+    not as of the period: a different notion (docs/trending.md).
     """
     span = Span.containing(period, day)
     catch_up(pf)
