@@ -6,7 +6,9 @@ through `open_paperfeed`; it is the only place where the stages meet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,11 +20,18 @@ if TYPE_CHECKING:
     from paperfeed.trending.base import Trending
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Paperfeed:
     settings: Settings
     store: Store
     _closers: list = field(default_factory=list)
+    # "Now" for everything that depends on it (trending windows, the newest period, recorded
+    # signals): injected so tests can move time instead of waiting for it.
+    clock: Callable[[], datetime] = utc_now
 
     @cached_property
     def search(self) -> Searcher:
@@ -37,7 +46,7 @@ class Paperfeed:
     def trending(self) -> Trending:
         from paperfeed.trending import open_trending
 
-        return open_trending(self.settings, self.store)
+        return open_trending(self.settings, self.store, clock=lambda: self.clock())
 
     def close(self) -> None:
         for close in reversed(self._closers):
@@ -45,7 +54,12 @@ class Paperfeed:
         self.store.close()
 
 
-def open_paperfeed(settings: Settings | None = None, migrate: bool | None = None) -> Paperfeed:
+def open_paperfeed(
+    settings: Settings | None = None, migrate: bool | None = None, clock: Callable[[], datetime] | None = None
+) -> Paperfeed:
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Paperfeed(settings=settings, store=open_store(settings, migrate=migrate))
+    pf = Paperfeed(settings=settings, store=open_store(settings, migrate=migrate))
+    if clock is not None:
+        pf.clock = clock
+    return pf

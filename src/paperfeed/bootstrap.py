@@ -71,7 +71,7 @@ def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = Tru
     if probe:
         say(live_source_line(pf))
     say(index_line(pf))
-    try:
+    try:  # trending takes seconds; the index job catches up while serving
         pf.trending.refresh()
     except Exception as exc:
         log.exception("trending refresh failed")

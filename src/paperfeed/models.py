@@ -107,6 +107,12 @@ class Paper:
         return self.announced or self.submitted or self.updated
 
 
+# Local events: each row is one occurrence with value 1 (deduplicated per actor).
+EVENT_KINDS: tuple[str, ...] = ("upvote", "view", "click")
+# Imported running totals: differenced into rises between successive observations.
+CUMULATIVE_KINDS: tuple[str, ...] = ("hf_upvotes", "hf_comments", "github_stars")
+
+
 @dataclass(slots=True)
 class Signal:
     """A time-stamped engagement observation (an upvote, a view, a star count).

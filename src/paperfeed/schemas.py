@@ -167,8 +167,13 @@ class ListingOut(Out):
     page: int = Field(ge=1, examples=[1])
     limit: int = Field(ge=1, examples=[50])
     papers: list[PaperOut]
-    previous: str = Field(description="Key of the previous span.", examples=["2026-07-13"])
-    next: str = Field(description="Key of the next span.", examples=["2026-07-15"])
+    previous: str | None = Field(
+        description="Key of the nearest earlier span with papers (empty days are skipped); null when none.",
+        examples=["2026-07-13"],
+    )
+    next: str | None = Field(
+        description="Key of the nearest later span with papers; null at the newest.", examples=["2026-07-15"]
+    )
 
 
 class TrendingEntryOut(Out):

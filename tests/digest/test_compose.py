@@ -40,7 +40,8 @@ def _upvote(dpf, ids: list[str]) -> None:
 
 
 def test_sections_and_one_line_reasons(dpf) -> None:
-    _upvote(dpf, ["2611.00030", "2611.00031"])
+    # Three papers with engagement today: trending lists only papers that are rising.
+    _upvote(dpf, ["2611.00030", "2611.00031", "2611.00032"])
     sub = _sub(
         dpf,
         {

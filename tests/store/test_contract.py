@@ -339,6 +339,39 @@ def test_trending_lists_replace_page_and_drop(corpus: Store) -> None:
     assert s.trending_meta("week", day) is None
 
 
+def test_signal_rollup_patch_and_engagement_order(corpus: Store) -> None:
+    """Signals fold into per-day rows once; totals rank the period lists; a list patches per paper."""
+    s = corpus
+    s.add_signals(
+        [
+            Signal("2503.00001", "local", "upvote", 1, at(5, 9), actor="a1", network="n1"),
+            Signal("2503.00001", "local", "upvote", 1, at(5, 10), actor="a1", network="n1"),  # a repeat
+            Signal("2503.00001", "local", "upvote", 1, at(5, 11), actor=None, network=None),  # an import
+            Signal("2503.00002", "huggingface", "hf_upvotes", 10, at(4, 0)),
+        ]
+    )
+    assert s.roll_up_signals(batch=2) == 2 and s.roll_up_signals() == 2 and s.roll_up_signals() == 0
+    assert s.rollup_position() == s.max_signal_id()
+    s.add_signals([Signal("2503.00002", "huggingface", "hf_upvotes", 16, at(6, 0))])  # +6 over two days
+    s.roll_up_signals()
+    sums = {(r[0], r[1], r[3]): r[4] for r in s.rollup_sums(date(2025, 3, 5), date(2025, 3, 5))}
+    assert sums[("2503.00001", "upvote", "n1")] == 1.0 and sums[("2503.00001", "upvote", "")] == 1.0
+    assert sums[("2503.00002", "hf_upvotes", "")] == pytest.approx(3.0)  # +6 spread over the 4th and the 5th
+    totals = s.engagement_totals(["2503.00001", "2503.00002", "2504.00003"])
+    assert totals == {"2503.00001": (2.0, 0.0), "2503.00002": (16.0, 0.0)}
+    assert s.upvote_counts(["2503.00001", "2503.00002"]) == {"2503.00001": 2, "2503.00002": 16}
+    ranked = s.list_papers(PaperQuery(order="engagement"))
+    assert [p.id for p in ranked][:2] == ["2503.00002", "2503.00001"]
+    assert [p.id for p in s.list_papers(PaperQuery(order="oldest", limit=2))] == ["2503.00001", "2503.00002"]
+    assert s.signal_papers(0, 2) == ["2503.00001"]
+    assert set(s.changed_papers(0, s.max_seq())) == {"2503.00001", "2503.00002", "2504.00003", "2504.00004"}
+    day = date(2025, 4, 5)
+    s.replace_trending("day", day, [("2503.00001", 1, 1.0, "{}"), ("2503.00002", 1, 2.0, "{}")], {"n": 1}, "t")
+    s.patch_trending("day", day, [("2503.00001", 3.0, '{"x": 1}')], ["2503.00002"], {"n": 2}, "t2")
+    assert [(r[0].id, r[1], r[2]) for r in s.trending_page("day", day, None, 10, 0)] == [("2503.00001", 1, 3.0)]
+    assert s.trending_meta("day", day) == {"n": 2}
+
+
 def test_paper_dates_for_trending(corpus: Store) -> None:
     s = corpus
     assert s.published_dates(["2503.00001", "2504.00003", "nope"], date(2025, 3, 31)) == {"2503.00001": "2025-03-03"}

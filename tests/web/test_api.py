@@ -99,7 +99,9 @@ async def test_similar(client: httpx.AsyncClient) -> None:
 async def test_daily_weekly_monthly(client: httpx.AsyncClient) -> None:
     day = (await client.get("/api/v1/daily", params={"date": "2026-07-13"})).json()
     assert {p["id"] for p in day["papers"]} == {"2607.10004", "2607.10005"}
-    assert day["previous"] == "2026-07-12" and day["next"] == "2026-07-14"
+    assert day["previous"] == "2026-07-10" and day["next"] == "2026-07-14"  # the weekend had no papers
+    newest = (await client.get("/api/v1/daily", params={"date": "2026-07-14"})).json()
+    assert newest["next"] is None  # nothing newer: no next day
     week = (await client.get("/api/v1/weekly", params={"week": "2026-W29"})).json()
     assert week["start"] == "2026-07-13" and week["end"] == "2026-07-19"
     assert week["total"] == 6
@@ -139,6 +141,8 @@ async def test_trending_and_explain(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert r.json()["explanation"]
     assert (await client.get("/api/v1/trending/nope")).status_code == 404
+    other = await client.get("/api/v1/trending", params={"window": "weekly", "date": "2026-07-14"})
+    assert other.status_code == 200 and other.json()["window"] == "week"  # the feeds' spelling is accepted
 
 
 async def test_stats_and_openapi(client: httpx.AsyncClient) -> None:

@@ -26,11 +26,13 @@ async def test_home_defaults_to_newest_day_with_papers(client: httpx.AsyncClient
     assert "Sparse Diffusion Transformers" in html
     assert "Diffusion Policies for Robot Manipulation" not in html.split('id="listing-title"')[1].split("</section>")[0]
     # tabs, with the current one marked
-    assert re.search(r'href="/\?period=day[^"]*" aria-current="page">Daily', html)
-    assert 'href="/?period=week&amp;date=2026-07-14">Weekly' in html
-    assert 'href="/?period=month&amp;date=2026-07-14">Monthly' in html
-    # previous / next day and the calendar jump
-    assert 'rel="prev" href="/?period=day&amp;date=2026-07-13"' in html
+    assert re.search(r'href="/papers/date/2026-07-14" aria-current="page">Daily', html)
+    assert 'href="/papers/week/2026-W29">Weekly' in html
+    assert 'href="/papers/month/2026-07">Monthly' in html
+    # previous day with papers; no next day past the newest; the calendar jump
+    assert 'rel="prev" href="/papers/date/2026-07-13"' in html
+    assert 'rel="next"' not in html.split('class="date-nav"')[1].split("</div>")[0]
+    assert "Newest day" in html
     assert '<input id="jump-date" type="date" name="date" value="2026-07-14"' in html
     # skip link and subscribe box on every page
     assert 'class="skip-link" href="#main"' in html
@@ -176,3 +178,64 @@ async def test_gzip(client: httpx.AsyncClient) -> None:
 async def test_newest_day_used(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/daily")
     assert r.json()["start"] == NEWEST_DAY.isoformat()
+
+
+async def test_hugging_face_addresses_serve_the_same_views(client: httpx.AsyncClient) -> None:
+    for path, label in (
+        ("/papers/date/2026-07-13", "Monday, 13 July 2026"),
+        ("/papers/week/2026-W29", "Week 29 of 2026"),
+        ("/papers/month/2026-06", "June 2026"),
+    ):
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert f'id="span-label">{label}' in r.text
+    same = await client.get("/?period=weekly&date=2026-07-14")  # the feeds' spelling works on pages too
+    assert same.status_code == 200 and 'id="span-label">Week 29 of 2026' in same.text
+    bad = await client.get("/papers/week/2026-W60")
+    assert bad.status_code == 400 and "<code>week</code>" in bad.text
+
+
+async def test_an_empty_day_links_to_the_nearest_days_with_papers(client: httpx.AsyncClient) -> None:
+    r = await client.get("/papers/date/2026-07-12")  # a Sunday
+    nav = r.text.split('class="date-nav"')[1].split("</div>")[0]
+    assert 'rel="prev" href="/papers/date/2026-07-10"' in nav
+    assert 'rel="next" href="/papers/date/2026-07-13"' in nav
+
+
+async def test_counts_are_whole_and_plural_right(client: httpx.AsyncClient) -> None:
+    one = await client.get("/papers/date/2026-07-10")
+    assert "(1 paper, most upvoted first)" in one.text
+    many = await client.get("/papers/week/2026-W29")
+    assert "(6 papers, most upvoted first)" in many.text
+
+
+async def test_the_day_list_is_ranked_by_upvotes(client: httpx.AsyncClient) -> None:
+    r = await client.get("/papers/date/2026-07-14")
+    listing = r.text.split('id="listing-title"')[1].split("</section>")[0]
+    ids = re.findall(r'href="/papers/(\d{4}\.\d{5})"', listing)
+    assert ids[:2] == ["2607.10001", "2607.10003"]  # 7 and 2 upvotes, then the rest
+
+
+async def test_trending_page(client: httpx.AsyncClient) -> None:
+    r = await client.get("/trending", params={"window": "month"})
+    assert r.status_code == 200
+    assert "Trending papers" in r.text and 'aria-current="page">Last 30 days' in r.text
+    hf = await client.get("/papers/trending")
+    assert hf.status_code == 200 and "Trending papers" in hf.text
+    assert (await client.get("/trending", params={"window": "year"})).status_code == 400
+
+
+async def test_a_seed_page_paper_is_labelled_not_given_an_arxiv_id(web_pf, client: httpx.AsyncClient) -> None:
+    from paperfeed.models import PaperRecord
+
+    web_pf.store.upsert_papers(
+        [PaperRecord(id="h:1ffa96c1c37d0826d43f", title="Doubly Robust Alignment", abstract="x.", source="demo")]
+    )
+    r = await client.get("/papers/h:1ffa96c1c37d0826d43f")
+    assert r.status_code == 200
+    assert "arXiv id" not in r.text
+    assert "no arXiv record matched this title" in r.text
+    assert "author=" not in r.text and "Unknown" not in r.text  # BibTeX without a made-up author
+    web_pf.search.refresh(progress=False)
+    found = await client.get("/search", params={"q": "doubly robust alignment"})
+    assert "seed page, no arXiv record" in found.text  # its search card says so too

@@ -41,6 +41,7 @@ DateOpt = Annotated[str | None, typer.Option("--date", help="The window's last d
 
 
 def _window(value: str) -> Window:
+    value = {"daily": "day", "weekly": "week", "monthly": "month"}.get(value, value)  # the feeds' spelling
     if value not in WINDOW_DAYS:
         fail(f"--window: '{value}' is not one of {', '.join(WINDOW_DAYS)}", code=EXIT_USAGE)
     return cast(Window, value)
@@ -98,7 +99,7 @@ def trending(
         return
     console.print(_table(entries))
     if not entries:
-        console.print("no papers to show: none stored up to that day (or in that category); see `paperfeed ingest`")
+        console.print("nothing is rising in that window (no engagement there, or in that category); see ingest")
 
 
 @trending_app.command("explain")
@@ -144,7 +145,7 @@ def refresh(
     date_: DateOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Recompute the day's lists if new signals or papers arrived (run on a schedule)."""
+    """Roll up new signals and bring the day's lists up to date (the server also does this every 10 s)."""
     day = date_option(date_)
     pf = open_from(ctx)
     try:
@@ -154,6 +155,8 @@ def refresh(
     data = {
         "day": report.day.isoformat(),
         "recomputed": report.recomputed,
+        "patched": getattr(report, "patched", []),
+        "rolled_up": getattr(report, "rolled_up", 0),
         "dropped_rows": report.dropped_rows,
         "seconds": round(report.seconds, 3),
         "signal_id": report.signal_id,
@@ -162,8 +165,13 @@ def refresh(
     if json_:
         print_json(data)
         return
-    what = ", ".join(report.recomputed) if report.recomputed else "nothing (no new signals or papers)"
-    console.print(f"trending {data['day']}: recomputed {what} in {data['seconds']} s", highlight=False)
+    parts = [f"rolled up {data['rolled_up']:,} signals"] if data["rolled_up"] else []
+    if report.recomputed:
+        parts.append("built " + ", ".join(report.recomputed))
+    if data["patched"]:
+        parts.append("patched " + ", ".join(data["patched"]))
+    what = "; ".join(parts) or "nothing to do (no new signals or papers)"
+    console.print(f"trending {data['day']}: {what} in {data['seconds']} s", highlight=False)
 
 
 @trending_app.command("import-links")

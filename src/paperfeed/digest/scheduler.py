@@ -100,21 +100,27 @@ def run_once(
     return RunReport(report, send_pass(pf, now, mailer))
 
 
-def keep_fresh(pf: Any) -> None:
-    """Catch the trending lists up with newly stored papers and signals.
+TRENDING_EVERY_S = 10.0  # trending catches up in milliseconds; pages also catch up when asked
 
-    Incremental (nothing to do costs milliseconds), so running this before each
-    compose pass keeps digests and pages current after any ingest. The search
-    indexes are the background index job's (`start_index_keeper`, running
-    beside this loop): keywords within seconds of an ingest, vectors newest
-    first, so neither a first keyword build nor an embedding backlog ever
-    delays a compose pass or a send.
+
+def refresh_trending(pf: Any) -> None:
+    """Fold new signals into the roll-up and bring today's trending lists up to date (never raises)."""
+    try:
+        pf.trending.refresh()
+    except Exception:
+        log.exception("trending refresh failed; lists catch up when next asked for")
+
+
+def keep_fresh(pf: Any) -> None:
+    """Catch the trending lists up with newly stored papers and signals before a compose pass.
+
+    Incremental (nothing to do costs milliseconds). `paperfeed serve` also runs
+    trending on a thread of its own (`trending_forever`). The search indexes are
+    the background index job's (`start_index_keeper`, running beside this loop):
+    keywords within seconds of an ingest, vectors newest first, so neither a
+    first keyword build nor an embedding backlog ever delays a compose pass or a send.
     """
-    for name, refresh in (("trending", lambda: pf.trending.refresh()),):
-        try:
-            refresh()
-        except Exception:
-            log.exception("%s refresh failed; digests use what is there", name)
+    refresh_trending(pf)
 
 
 def start_index_keeper(pf: Any) -> Any:
@@ -151,22 +157,34 @@ def _digest_loop(pf: Any, stop: threading.Event, mailer: Mailer | None) -> None:
         stop.wait(SEND_EVERY_S)
 
 
+def trending_forever(pf: Any, stop: threading.Event, every_s: float = TRENDING_EVERY_S) -> None:
+    """Keep trending current on its own schedule, independent of the search index and of mail."""
+    while not stop.is_set():
+        refresh_trending(pf)
+        stop.wait(every_s)
+
+
 class BackgroundScheduler:
-    """A daemon thread running `run_forever`; `stop()` ends it after the current message."""
+    """Daemon threads running `run_forever` and `trending_forever`; `stop()` ends both."""
 
     def __init__(self, pf: Any) -> None:
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
             target=run_forever, args=(pf, self.stop_event), name="paperfeed-digest", daemon=True
         )
+        self.trending_thread = threading.Thread(
+            target=trending_forever, args=(pf, self.stop_event), name="paperfeed-trending", daemon=True
+        )
 
     def start(self) -> BackgroundScheduler:
+        self.trending_thread.start()
         self.thread.start()
         return self
 
     def stop(self, timeout: float | None = 30.0) -> None:
         self.stop_event.set()
         self.thread.join(timeout)
+        self.trending_thread.join(timeout)
 
 
 def start_in_background(pf: Any) -> BackgroundScheduler:

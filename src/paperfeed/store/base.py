@@ -27,7 +27,9 @@ class PaperQuery:
     until: date | None = None
     category: str | None = None
     author: str | None = None
-    order: str = "published"  # published (newest first) or id
+    # published (newest first), oldest (oldest dated first), id, or engagement
+    # (all-time upvotes, then other activity: the period lists)
+    order: str = "published"
     limit: int = 50
     offset: int = 0
 
@@ -181,6 +183,30 @@ class Store(Protocol):
 
     def max_signal_id(self) -> int: ...
 
+    def rollup_position(self) -> int:
+        """The highest signal id folded into the per-day roll-up."""
+        ...
+
+    def trending_status(self, window: str, day: date) -> tuple[int, int, int, dict[str, Any] | None]:
+        """(max signal id, roll-up position, max paper seq, the list's metadata or None), in one round trip."""
+        ...
+
+    def roll_up_signals(self, batch: int = 20_000) -> int:
+        """Fold up to `batch` new signals into the per-day roll-up; returns how many (0: caught up)."""
+        ...
+
+    def rollup_sums(
+        self, start: date, end: date, paper_ids: list[str] | None = None
+    ) -> list[tuple[str, str, str, str, float]]:
+        """(paper, kind, source, bucket, sum over the days [start, end]) of the roll-up."""
+        ...
+
+    def signal_papers(self, after_id: int, upto_id: int) -> list[str]: ...
+
+    def changed_papers(self, after_seq: int, upto_seq: int) -> list[str]: ...
+
+    def engagement_totals(self, paper_ids: list[str]) -> dict[str, tuple[float, float]]: ...
+
     def signal_changes_since(self, signal_id: int) -> tuple[int, str | None]: ...
 
     def paper_changes_since(self, seq: int) -> tuple[int, str | None]: ...
@@ -203,7 +229,17 @@ class Store(Protocol):
 
     def trending_row(self, window: str, day: date, paper_id: str) -> tuple[str, int, float, str] | None: ...
 
-    def drop_trending(self, from_day: date, keep: date | None = None) -> int: ...
+    def patch_trending(
+        self,
+        window: str,
+        day: date,
+        rows: list[tuple[str, float, str]],
+        remove: list[str],
+        meta: dict[str, Any],
+        computed_at: str,
+    ) -> None: ...
+
+    def drop_trending(self, from_day: date, keep: date | None = None, before: date | None = None) -> int: ...
 
     # embedding cache -------------------------------------------------------------
     def get_embeddings(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:

@@ -35,6 +35,8 @@ TABLES: tuple[Table, ...] = (
     t.checkpoints,
     t.signals,
     t.trending_scores,
+    t.signal_rollup,
+    t.paper_engagement,
     t.embeddings,
     t.subscribers,
     t.subscribe_attempts,

@@ -255,6 +255,33 @@ class PostgresStore(SqlStore):
         with self.advisory_lock(f"trending:{window}:{day.isoformat()}"):
             super().replace_trending(window, day, rows, meta, computed_at)
 
+    def patch_trending(
+        self,
+        window: str,
+        day: date,
+        rows: list[tuple[str, float, str]],
+        remove: list[str],
+        meta: dict[str, Any],
+        computed_at: str,
+    ) -> None:
+        """Patch a list under the same per-(window, day) lock as a full swap."""
+        with self.advisory_lock(f"trending:{window}:{day.isoformat()}"):
+            super().patch_trending(window, day, rows, remove, meta, computed_at)
+
+    def _lock_rollup(self, conn: Connection) -> None:
+        """One roll-up at a time across processes: the position is read and moved in one transaction."""
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _NS_JOB, "key": key_of("signals:rollup")})
+
+    def _lock_signal_writes(self, conn: Connection) -> None:
+        """Signal inserts take the roll-up's lock until they commit.
+
+        A sequence hands out ids in call order, not commit order: without this a
+        roll-up could see id 11 committed, move its position past it, and never
+        read id 10 committed a moment later. Taken last in a batch (after the
+        checkpoint and paper locks), so no two writers wait on each other in a cycle.
+        """
+        self._lock_rollup(conn)
+
     def claim_outbox(
         self, claim: str, now: str, lease_until: str, limit: int, kind: str | None = None
     ) -> list[OutboxRow]:

@@ -122,6 +122,30 @@ trending_scores = Table(
     Column("breakdown", Text, nullable=False),  # JSON: per-signal contributions
     Column("computed_at", String(32), nullable=False),
     Index("ix_trending_rank", "window", "day", "rank"),
+    Index("ix_trending_score", "window", "day", "score", "paper_id"),
+)
+
+# Per-day roll-up of the signals (store/rollup.py says how a signal is folded in):
+# trending sums these over a window instead of rescanning the signals.
+signal_rollup = Table(
+    "signal_rollup",
+    metadata,
+    Column("paper_id", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("bucket", String(64), primary_key=True),  # events: network prefix ('' none); totals: ''
+    Column("value", Float, nullable=False),
+    Index("ix_signal_rollup_day", "day"),
+)
+
+# All-time engagement per paper, kept with the roll-up: the period lists rank by it.
+paper_engagement = Table(
+    "paper_engagement",
+    metadata,
+    Column("paper_id", String(64), primary_key=True),
+    Column("upvotes", Float, nullable=False),  # local upvotes + Hugging Face's running total
+    Column("activity", Float, nullable=False),  # stars, comments, views, clicks (ties)
 )
 
 embeddings = Table(

@@ -144,6 +144,7 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
             self._lock_batch(conn, list(batch), checkpoint[0] if checkpoint else None)
             signal_rows = _signal_rows(signals)
             if signal_rows:
+                self._lock_signal_writes(conn)
                 conn.execute(insert(t.signals), signal_rows)
             if not batch:
                 if checkpoint is not None:
@@ -289,6 +290,18 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
         stmt = self._filtered(select(t.papers), query)
         if query.order == "id":
             stmt = stmt.order_by(p.id)
+        elif query.order == "oldest":
+            stmt = stmt.where(p.published.is_not(None)).order_by(p.published, p.id)
+        elif query.order == "engagement":
+            # The period lists: most upvoted first (as HF ranks its daily lists), all engagement
+            # gathered up to now (the roll-up's totals), then other activity, then the newest.
+            e = t.paper_engagement.c
+            stmt = stmt.outerjoin(t.paper_engagement, e.paper_id == p.id).order_by(
+                func.coalesce(e.upvotes, 0.0).desc(),
+                func.coalesce(e.activity, 0.0).desc(),
+                p.published.desc(),
+                p.id.desc(),
+            )
         else:
             stmt = stmt.order_by(p.published.desc(), p.id.desc())
         stmt = stmt.limit(query.limit).offset(query.offset)
@@ -401,8 +414,15 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
         if not rows:
             return 0
         with self.write_engine.begin() as conn:
+            self._lock_signal_writes(conn)
             conn.execute(insert(t.signals), rows)
         return len(rows)
+
+    def _lock_signal_writes(self, conn: Connection) -> None:
+        """Make signal ids commit in id order (the roll-up reads "every id above its position").
+
+        SQLite's single writer already does; PostgreSQL takes the roll-up's lock.
+        """
 
     def close(self) -> None:
         self.engine.dispose()

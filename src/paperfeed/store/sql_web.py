@@ -90,7 +90,10 @@ class SqlWebMixin:
         ids = list(dict.fromkeys(paper_ids))
         out: dict[str, int] = {}
         s = t.signals.c
-        local = func.count(func.distinct(case((and_(s.kind == "upvote", s.source == "local"), s.actor))))
+        # Distinct actors, plus every upvote without one (an import): as the roll-up counts them.
+        local = func.count(func.distinct(case((s.kind == "upvote", s.actor)))) + func.sum(
+            case((and_(s.kind == "upvote", s.actor.is_(None)), 1), else_=0)
+        )
         imported = func.max(case((s.kind == "hf_upvotes", s.value)))
         with self.engine.connect() as conn:
             for i in range(0, len(ids), _CHUNK):

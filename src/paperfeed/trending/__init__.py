@@ -10,7 +10,7 @@ from paperfeed.config import Settings
 from paperfeed.store import Store
 from paperfeed.trending.base import Trending, TrendingEntry, Window
 from paperfeed.trending.config import TrendingConfig
-from paperfeed.trending.service import RefreshReport, StoreTrending
+from paperfeed.trending.service import Clock, RefreshReport, StoreTrending
 
 __all__ = ["RefreshReport", "StoreTrending", "Trending", "TrendingConfig", "TrendingEntry", "Window", "open_trending"]
 
@@ -23,5 +23,5 @@ def config_from(settings: Settings) -> TrendingConfig:
     )
 
 
-def open_trending(settings: Settings, store: Store) -> StoreTrending:
-    return StoreTrending(store, config_from(settings))
+def open_trending(settings: Settings, store: Store, clock: Clock | None = None) -> StoreTrending:
+    return StoreTrending(store, config_from(settings), clock=clock)

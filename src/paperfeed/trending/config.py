@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from paperfeed.models import CUMULATIVE_KINDS as _CUMULATIVE_KINDS
+from paperfeed.models import EVENT_KINDS as _EVENT_KINDS
+
 # Windows: name -> length in days (the window ends with the day it is computed for).
 WINDOW_DAYS: dict[str, int] = {"day": 1, "week": 7, "month": 30}
 
-# Local events: each row is one occurrence with value 1 (deduplicated per actor).
-EVENT_KINDS: tuple[str, ...] = ("upvote", "view", "click")
-# Imported running totals: differenced into rises between successive observations.
-CUMULATIVE_KINDS: tuple[str, ...] = ("hf_upvotes", "hf_comments", "github_stars")
+# The signal kinds (defined with `Signal`, because the store's roll-ups need them too).
+EVENT_KINDS = _EVENT_KINDS
+CUMULATIVE_KINDS = _CUMULATIVE_KINDS
 
 
 @dataclass(frozen=True, slots=True)

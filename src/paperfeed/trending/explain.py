@@ -7,6 +7,7 @@ raw rises, age and decay), so explaining a page of 50 costs no queries.
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,14 @@ LABELS = {
     "upvote": "upvotes here",
     "view": "views",
     "click": "digest clicks",
+}
+SINGULAR = {
+    "hf_upvotes": "Hugging Face upvote",
+    "hf_comments": "Hugging Face comment",
+    "github_stars": "GitHub star",
+    "upvote": "upvote here",
+    "view": "view",
+    "click": "digest click",
 }
 
 
@@ -38,10 +47,11 @@ def encode(
     """The breakdown as stored in `trending_scores.breakdown` (compact JSON, with the line pre-rendered)."""
     return json.dumps(
         {
-            "c": {k: round(v, 12) for k, v in contributions.items()},
+            # Full precision: an old paper's decay can be 1e-15, and its breakdown must still add up.
+            "c": {k: float(v) for k, v in contributions.items()},
             "r": {k: round(v, 3) for k, v in rises.items()},
             "age": age_days,
-            "d": round(decay, 12),
+            "d": float(decay),
             "x": line,
         },
         separators=(",", ":"),
@@ -60,10 +70,15 @@ def decode(raw: str) -> dict[str, Any]:
     }
 
 
-def _amount(value: float) -> str:
-    if value >= 10 or abs(value - round(value)) < 0.05:
-        return f"+{round(value):,}"
-    return f"+{value:.1f}"
+def shown(value: float) -> int:
+    """The whole count a reader sees for a rise (rises spread over days are fractional)."""
+    return math.floor(value + 0.5)
+
+
+def count_words(n: int, kind: str) -> str:
+    """'+1 GitHub star', '+12 GitHub stars': whole counts, the right plural."""
+    label = SINGULAR.get(kind, kind) if n == 1 else LABELS.get(kind, kind)
+    return f"+{n:,} {label}"
 
 
 def _age(age_days: int) -> str:
@@ -90,5 +105,9 @@ def explanation(
     age = f"{_age(age_days)} (age weight x{decay:.2f})"
     if not drivers:
         return f"No engagement {when} yet; ranked by recency, {age}."
-    parts = [f"{_amount(rises.get(k, 0.0))} {LABELS.get(k, k)} ({v / total:.0%})" for k, v in drivers]
+    parts = [
+        f"{count_words(shown(rises.get(k, 0.0)), k)} ({v / total:.0%})" for k, v in drivers if shown(rises.get(k, 0.0))
+    ]
+    if not parts:  # every rise is a fraction of one (a running total spread over the days since its last count)
+        return f"Less than one new signal {when}; {age}."
     return f"{', '.join(parts)} {when}; {age}."

@@ -1,56 +1,53 @@
-"""Trending on top of any `Store`: compute a window, keep it materialised, serve pages.
+"""Trending on top of any `Store`: what is rising now, kept current signal by signal.
 
-A (window, day) list is computed once from the signals observed up to the end
-of that day (trending *as of* the day), stored in ``trending_scores`` and
-then served by rank with one indexed query. `refresh` recomputes only what
-new signals or papers can have changed since the last refresh (tracked by a
-checkpoint holding the highest signal id and paper seq seen); lists of
-other days they touch are dropped and rebuilt when next asked for.
+Signals are folded into per-day roll-ups as they arrive (``store/rollup.py``),
+so a (window, day) list is a sum over at most 30 days of roll-up rows, never a
+rescan of the signals. A list is built once (its per-kind normalisation scales
+fixed then) and stored in ``trending_scores`` with the signal id and paper seq
+it has read; whenever it is asked for and the store has moved on, only the
+papers with new signals (or changed dates) are re-scored and their rows
+replaced. Pages are then one indexed query in score order.
+
+Time comes from an injected clock (``clock``), so tests and benchmarks can
+move "now" without waiting for it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import builtins
+import math
+import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from paperfeed.models import Paper
-from paperfeed.store import PaperQuery, Store
+from paperfeed.models import CUMULATIVE_KINDS, EVENT_KINDS, Paper
+from paperfeed.store import Store
 from paperfeed.trending import explain as ex
 from paperfeed.trending.base import TrendingEntry
-from paperfeed.trending.config import CUMULATIVE_KINDS, EVENT_KINDS, WINDOW_DAYS, TrendingConfig
-from paperfeed.trending.score import Scored, cumulative_rise, decay, event_rises, scales, score_papers
+from paperfeed.trending.config import WINDOW_DAYS, TrendingConfig
+from paperfeed.trending.score import Scored, damp_burst, scales, score_papers
 
-CHECKPOINT = "trending:refresh"
 MAX_LIMIT = 1000
+PATCH_SHARE = 0.25  # re-score more than this share of a list's papers: rebuild it (fresh scales) instead
+PATCH_MIN = 2000  # ... but patching this many papers is always fine
+KEEP_DAYS = 2  # `refresh` forgets stored lists of days older than this (rebuilt when asked for)
+
+Clock = Callable[[], datetime]
+
+_EVENTS = frozenset(EVENT_KINDS)
+_CUMULATIVE = frozenset(CUMULATIVE_KINDS)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def today_utc() -> date:
-    return datetime.now(UTC).date()
-
-
-def _midnight(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds")
-
-
-def _ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
-
-
-def as_of(day: date | None) -> date:
-    """The day a list is computed for: today by default, and never a day that has not come yet
-    (a calendar week or month ending in the future is trending as of today, not as of then)."""
-    today = today_utc()
-    return today if day is None or day > today else day
+    return utc_now().date()
 
 
 def check_window(window: str) -> str:
@@ -59,55 +56,30 @@ def check_window(window: str) -> str:
     return window
 
 
-_EVENTS = frozenset(EVENT_KINDS)
-_CUMULATIVE = frozenset(CUMULATIVE_KINDS)
+def rises_from(rows: list[tuple[str, str, str, str, float]], burst_free: float) -> dict[str, dict[str, float]]:
+    """Roll-up sums over a window -> paper -> kind -> rise (positive only).
 
-
-@dataclass(slots=True)
-class Fetched:
-    """Signals of a day range read once and sorted out, so each window inside it is a cheap pass.
-
-    `events`: (observed_at ISO, paper, kind, value, actor, network) in arrival order;
-    `series`: (paper, kind, source) -> [(time, running total)] in time order;
-    `baselines`: the running maximum and last time of each series before `start`;
-    `published`: publication dates looked up so far (papers published by `day`).
+    Events: the per-network sums are damped (the first `burst_free` count in
+    full, the rest as their square root); events without a network are not.
+    Running totals: the largest rise among the sources reporting the kind
+    (HF and a links file both carry GitHub stars: one repository counts once).
     """
-
-    start: date
-    day: date
-    events: list[tuple[Any, ...]]
-    series: dict[tuple[str, str, str], list[tuple[float, float]]]
-    baselines: dict[tuple[str, str, str], tuple[float, str]]
-    published: dict[str, str | None] = field(default_factory=dict)
-    asked: set[str] = field(default_factory=set)
-
-    @classmethod
-    def from_rows(
-        cls, start: date, day: date, rows: list[tuple[Any, ...]], baselines: dict[tuple[str, str, str], Any]
-    ) -> Fetched:
-        events = []
-        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
-        for pid, kind, source, value, observed, actor, network in rows:
-            if kind in _CUMULATIVE:
-                series[(pid, kind, source)].append((_ts(observed), float(value)))
-            elif kind in _EVENTS:
-                events.append((observed, pid, kind, float(value), actor, network))
-        for obs in series.values():
-            obs.sort()  # arrival order -> time order (ties: the lower count first)
-        return cls(start, day, events, dict(series), baselines)
-
-    def published_dates(self, store: Store, paper_ids: set[str]) -> dict[str, str | None]:
-        """Publication dates of those papers stored and published by `day` (looked up once each)."""
-        wanted = paper_ids - self.asked
-        if wanted:
-            self.published.update(store.published_dates(list(wanted), self.day))
-            self.asked |= wanted
-        return {pid: self.published[pid] for pid in paper_ids if pid in self.published}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for pid, kind, _source, bucket, value in rows:
+        value = float(value)
+        if value <= 0:
+            continue
+        kinds = out[pid]
+        if kind in _EVENTS:
+            kinds[kind] = kinds.get(kind, 0.0) + (damp_burst(value, burst_free) if bucket else value)
+        elif kind in _CUMULATIVE:
+            kinds[kind] = max(kinds.get(kind, 0.0), value)
+    return {pid: kinds for pid, kinds in out.items() if kinds}
 
 
 @dataclass(slots=True)
 class Computed:
-    """One computed list: ranked scores plus what is needed to explain any paper later."""
+    """One computed list: ranked scores plus the normalisation it used."""
 
     window: str
     start: date
@@ -119,8 +91,10 @@ class Computed:
 @dataclass(slots=True)
 class RefreshReport:
     day: date
-    recomputed: list[str] = field(default_factory=list)  # windows rebuilt for `day`
-    dropped_rows: int = 0  # rows of other days invalidated by new data
+    recomputed: list[str] = field(default_factory=list)  # windows built from the roll-up
+    patched: list[str] = field(default_factory=list)  # windows whose changed papers were re-scored
+    rolled_up: int = 0  # signals folded into the roll-up by this refresh
+    dropped_rows: int = 0  # rows of old days' lists forgotten
     seconds: float = 0.0
     signal_id: int = 0
     paper_seq: int = 0
@@ -129,135 +103,135 @@ class RefreshReport:
 class StoreTrending:
     """Implements `paperfeed.trending.base.Trending` over a `Store`."""
 
-    def __init__(self, store: Store, config: TrendingConfig | None = None) -> None:
+    def __init__(self, store: Store, config: TrendingConfig | None = None, clock: Clock | None = None) -> None:
         self.store = store
         self.config = config or TrendingConfig()
+        self.clock: Clock = clock or utc_now
+        self._lock = threading.RLock()  # one catch-up at a time per process (web threads ask together)
 
-    # -- computing ------------------------------------------------------------------
-    def fetch(self, start: date, day: date) -> Fetched:
-        """Read the signals of the days [start, day] once, plus the running totals before them."""
-        lo, hi = _iso(_midnight(start)), _iso(_midnight(day + timedelta(days=1)))
-        return Fetched.from_rows(
-            start, day, self.store.window_signals(lo, hi), self.store.cumulative_baselines(lo, hi, CUMULATIVE_KINDS)
-        )
+    # -- time ---------------------------------------------------------------------------
+    def today(self) -> date:
+        return self.clock().astimezone(UTC).date()
 
-    def compute(self, start: date, day: date, window: str, fetched: Fetched | None = None) -> Computed:
-        """Score every candidate for the days [start, day], as of the end of `day`.
-
-        `fetched` may cover a longer range ending with `day` (a refresh reads the
-        month once and derives the week and the day from it).
-        """
-        cfg = self.config
-        fetched = fetched or self.fetch(start, day)
-        if fetched.start > start or fetched.day != day:
-            raise ValueError(f"signals fetched for {fetched.start}..{fetched.day} do not cover {start}..{day}")
-        t0, t1 = _midnight(start), _midnight(day + timedelta(days=1))
-        lo = _iso(t0)
-        start_s, end_s = t0.timestamp(), t1.timestamp()
-
-        rises: dict[str, dict[str, float]] = defaultdict(dict)
-        events = (e[1:] for e in fetched.events if e[0] >= lo)
-        for (pid, kind), value in event_rises(events, cfg.burst_free).items():
-            rises[pid][kind] = value
-
-        series = fetched.series
-        in_window = {pid for (pid, _k, _s), obs in series.items() if obs[-1][0] >= start_s}
-        published = fetched.published_dates(self.store, {*rises, *in_window})
-        published.update(self.store.recent_published(start, day, cfg.fallback_pool))
-        pub_ts = {pid: (_ts(p + "T00:00:00+00:00") if p else None) for pid, p in published.items()}
-
-        for key, obs in series.items():
-            pid, kind, _source = key
-            if pid not in published or obs[-1][0] < start_s:
-                continue  # unknown paper, published after `day`, or no observation inside the window
-            base = fetched.baselines.get(key)
-            rise = cumulative_rise(obs, (base[0], _ts(base[1])) if base else None, pub_ts[pid], start_s, end_s)
-            # Several sources may report the same count (HF and a links file both carry GitHub
-            # stars): take the largest rise rather than the sum, so one repository counts once.
-            if rise > rises[pid].get(kind, 0.0):
-                rises[pid][kind] = rise
-
-        rises = {pid: r for pid, r in rises.items() if pid in published}
-        length = (day - start).days + 1
-        ages = {pid: self._age(p, day, length) for pid, p in published.items()}
-        kind_scales = scales(rises, cfg)
-        scored = score_papers(rises, ages, window, cfg, kind_scales)
-        return Computed(window, start, day, scored, kind_scales)
-
-    @staticmethod
-    def _age(published: str | None, day: date, length: int) -> int:
-        """Whole days between publication and the window's last day; unknown: the window length."""
-        if not published:
-            return length
-        return max(0, (day - date.fromisoformat(published)).days)
+    def as_of(self, day: date | None) -> date:
+        """Today by default, and never a day that has not come yet."""
+        today = self.today()
+        return today if day is None or day > today else day
 
     @staticmethod
     def window_start(window: str, day: date) -> date:
         return day - timedelta(days=WINDOW_DAYS[window] - 1)
 
-    def _materialise(
-        self, window: str, day: date, signal_id: int, paper_seq: int, fetched: Fetched | None = None
+    # -- computing ------------------------------------------------------------------
+    def catch_up(self) -> int:
+        """Fold every signal not yet rolled up; returns how many (0: nothing new)."""
+        if self.store.max_signal_id() <= self.store.rollup_position():
+            return 0
+        total = 0
+        while n := self.store.roll_up_signals():
+            total += n
+        return total
+
+    def _frozen_scales(self, stored: dict[str, float]) -> dict[str, float]:
+        kinds = (*EVENT_KINDS, *CUMULATIVE_KINDS)
+        return {**{k: math.log1p(self.config.floor(k)) for k in kinds}, **{k: float(v) for k, v in stored.items()}}
+
+    def compute(
+        self,
+        start: date,
+        day: date,
+        window: str,
+        paper_ids: list[str] | None = None,
+        kind_scales: dict[str, float] | None = None,
     ) -> Computed:
-        computed = self.compute(self.window_start(window, day), day, window, fetched)
-        rows = []
-        for rank, s in enumerate(computed.scored, start=1):
-            # Lines are pre-rendered for the pages people read; deeper ones render when served.
-            line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, window, day) if rank <= 1000 else ""
-            rows.append((s.paper_id, rank, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay, line)))
-        meta = {
-            "scales": computed.scales,
+        """Score the papers with engagement in the days [start, day] (all, or only `paper_ids`).
+
+        Papers with no publication date, or published after `day`, are never
+        candidates: a dated list cannot place them. With `kind_scales` (a
+        stored list's), only the given papers are scored, on the list's scale.
+        """
+        cfg = self.config
+        rises = rises_from(self.store.rollup_sums(start, day, paper_ids), cfg.burst_free)
+        last = day.isoformat()
+        dates = self.store.published_dates(list(rises), day)
+        published = {pid: pub for pid, pub in dates.items() if pub and pub <= last}
+        rises = {pid: r for pid, r in rises.items() if pid in published}
+        ages = {pid: max(0, (day - date.fromisoformat(pub)).days) for pid, pub in published.items()}
+        used = self._frozen_scales(kind_scales) if kind_scales is not None else scales(rises, cfg)
+        return Computed(window, start, day, score_papers(rises, ages, window, cfg, used), used)
+
+    def _row(self, s: Scored, window: str, day: date) -> tuple[str, float, str]:
+        line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, window, day)
+        return s.paper_id, s.score, ex.encode(s.contributions, s.rises, s.age_days, s.decay, line)
+
+    def _meta(self, computed: Computed, signal_id: int, paper_seq: int, candidates: int) -> dict[str, Any]:
+        return {
+            "scales": {k: v for k, v in computed.scales.items()},
             "signal_id": signal_id,
             "paper_seq": paper_seq,
-            "half_life": self.config.half_life(window),
-            "candidates": len(rows),
+            "half_life": self.config.half_life(computed.window),
+            "candidates": candidates,
+            "built_at": self.clock().astimezone(UTC).isoformat(timespec="seconds"),
         }
-        # IntegrityError: another process materialised the same list at the same moment; theirs stands.
-        with contextlib.suppress(IntegrityError):
-            self.store.replace_trending(window, day, rows, meta, _iso(datetime.now(UTC)))
-        return computed
 
-    def _ensure(self, window: str, day: date) -> dict[str, Any]:
-        """The list's metadata, computing and storing the list first if it is not materialised."""
-        meta = self.store.trending_meta(window, day)
-        if meta is None:
-            # High-water marks read *before* computing: anything added meanwhile counts as new later.
-            sid, seq = self.store.max_signal_id(), self.store.max_seq()
-            self._materialise(window, day, sid, seq)
-            meta = self.store.trending_meta(window, day) or {}
-        return meta
+    def _build(self, window: str, day: date, signal_id: int, paper_seq: int) -> None:
+        computed = self.compute(self.window_start(window, day), day, window)
+        rows = [self._row(s, window, day) for s in computed.scored]
+        meta = self._meta(computed, signal_id, paper_seq, len(rows))
+        self.store.replace_trending(
+            window, day, [(pid, 1, score, raw) for pid, score, raw in rows], meta, meta["built_at"]
+        )
 
-    def _stale(self, meta: dict[str, Any], day: date) -> bool:
-        """Whether signals or papers stored after the list was computed can change it."""
-        _, first_observed = self.store.signal_changes_since(int(meta.get("signal_id", 0)))
-        _, first_published = self.store.paper_changes_since(int(meta.get("paper_seq", 0)))
-        end = _iso(_midnight(day + timedelta(days=1)))
-        touched_signals = first_observed is not None and first_observed < end
-        return touched_signals or (first_published is not None and first_published <= day.isoformat())
+    def _patch(self, window: str, day: date, meta: dict[str, Any], signal_id: int, paper_seq: int) -> str:
+        """Re-score only the papers that signals or paper changes since the list was read touch."""
+        ids = set(self.store.signal_papers(int(meta.get("signal_id", 0)), signal_id))
+        ids |= set(self.store.changed_papers(int(meta.get("paper_seq", 0)), paper_seq))
+        if len(ids) > max(PATCH_MIN, PATCH_SHARE * int(meta.get("candidates", 0))):
+            self._build(window, day, signal_id, paper_seq)  # that much is new: rebuild, with fresh scales
+            return "built"
+        stored = meta.get("scales", {})
+        computed = self.compute(self.window_start(window, day), day, window, sorted(ids), stored)
+        rows = [self._row(s, window, day) for s in computed.scored]
+        listed = {pid for pid, _s, _r in rows}
+        new_meta = {**meta, "signal_id": signal_id, "paper_seq": paper_seq, "scales": stored}
+        now = self.clock().astimezone(UTC).isoformat(timespec="seconds")
+        self.store.patch_trending(window, day, rows, sorted(ids - listed), new_meta, now)
+        return "patched"
+
+    def _ensure(self, window: str, day: date) -> str:
+        """Make the stored (window, day) list current; returns 'built', 'patched' or '' (it was)."""
+        latest, position, paper_seq, meta = self.store.trending_status(window, day)
+        current = meta is not None and latest <= position == int(meta.get("signal_id", 0))
+        if current and meta is not None and int(meta.get("paper_seq", 0)) >= paper_seq:
+            return ""  # the common case, one round trip: nothing new since the list was read
+        with self._lock:
+            self.catch_up()
+            signal_id, paper_seq = self.store.rollup_position(), self.store.max_seq()
+            meta = self.store.trending_meta(window, day)
+            if meta is None:
+                self._build(window, day, signal_id, paper_seq)
+                return "built"
+            if int(meta.get("signal_id", 0)) < signal_id or int(meta.get("paper_seq", 0)) < paper_seq:
+                return self._patch(window, day, meta, signal_id, paper_seq)
+            return ""
 
     # -- the Trending contract -------------------------------------------------------
     def refresh(self, day: date | None = None) -> RefreshReport:
-        """Bring `day`'s lists (default today) up to date; drop other days' lists that new data touches."""
+        """Roll up new signals and bring `day`'s lists (default today) up to date; forget old days' lists."""
         began = time.perf_counter()
-        day = as_of(day)
-        sid, seq = self.store.max_signal_id(), self.store.max_seq()
-        ck = self.store.get_checkpoint(CHECKPOINT) or {}
-        _, first_observed = self.store.signal_changes_since(int(ck.get("signal_id", 0)))
-        _, first_published = self.store.paper_changes_since(int(ck.get("paper_seq", 0)))
-        changed = [d for d in (first_observed and first_observed[:10], first_published) if d]
-        report = RefreshReport(day=day, signal_id=sid, paper_seq=seq)
-        if changed:
-            report.dropped_rows = self.store.drop_trending(date.fromisoformat(min(changed)), keep=day)
-        stale = []
-        for window in WINDOW_DAYS:
-            meta = self.store.trending_meta(window, day)
-            if meta is None or self._stale(meta, day):
-                stale.append(window)
-        if stale:  # read the widest stale window's signals once; the shorter ones are inside it
-            fetched = self.fetch(min(self.window_start(w, day) for w in stale), day)
-            for window in stale:
-                self._materialise(window, day, sid, seq, fetched)
-                report.recomputed.append(window)
-        self.store.set_checkpoint(CHECKPOINT, {"signal_id": sid, "paper_seq": seq, "day": day.isoformat()})
+        day = self.as_of(day)
+        report = RefreshReport(day=day)
+        with self._lock:
+            report.rolled_up = self.catch_up()
+            for window in WINDOW_DAYS:
+                done = self._ensure(window, day)
+                if done == "built":
+                    report.recomputed.append(window)
+                elif done == "patched":
+                    report.patched.append(window)
+            stale_before = self.today() - timedelta(days=KEEP_DAYS)
+            report.dropped_rows = self.store.drop_trending(date.min, keep=day, before=stale_before)
+        report.signal_id, report.paper_seq = self.store.rollup_position(), self.store.max_seq()
         report.seconds = time.perf_counter() - began
         return report
 
@@ -269,28 +243,25 @@ class StoreTrending:
         limit: int = 50,
         offset: int = 0,
     ) -> list[TrendingEntry]:
+        """The papers rising in the window ending with `day` (default: now), best first."""
         window = check_window(window)
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0:
             raise ValueError(f"offset: must be >= 0, got {offset}")
-        day = as_of(day)
+        day = self.as_of(day)
+        self._ensure(window, day)
         rows = self.store.trending_page(window, day, category, limit, offset)
-        if not rows:  # not materialised yet, or past the end, or a category with nothing listed
-            self._ensure(window, day)
-            rows = self.store.trending_page(window, day, category, limit, offset)
-            if not rows and category and not self.store.trending_page(window, day, category, 1, 0):
-                return self._recency_fallback(window, day, category, limit, offset)
         return [self._entry(paper, rank, score, raw, window, day) for paper, rank, score, raw in rows]
 
     def explain(self, paper_id: str, window: str = "day", day: date | None = None) -> TrendingEntry | None:
-        """The paper's entry with its breakdown; rank 0 when it is not on that list."""
+        """The paper's entry with its breakdown; rank 0 when it is not on that list (the line says why)."""
         window = check_window(window)
-        day = as_of(day)
-        self._ensure(window, day)
+        day = self.as_of(day)
         paper = self.store.get_paper(paper_id)
         if paper is None:
             return None
+        self._ensure(window, day)
         row = self.store.trending_row(window, day, paper.id)
         if row is not None:
             return self._entry(paper, row[1], row[2], row[3], window, day)
@@ -300,44 +271,30 @@ class StoreTrending:
     def _entry(self, paper: Paper, rank: int, score: float, raw: str, window: str, day: date) -> TrendingEntry:
         b = ex.decode(raw)
         line = b["x"] or ex.explanation(b["c"], b["r"], b["age"], b["d"], window, day)
-        return TrendingEntry(paper=paper, rank=rank, score=score, breakdown=dict(b["c"]), explanation=line)
-
-    def _recency_only(self, paper: Paper, window: str, day: date) -> tuple[float, dict[str, float], int, float]:
-        age = self._age(paper.published.isoformat() if paper.published else None, day, WINDOW_DAYS[window])
-        d = decay(age, self.config.half_life(window))
-        contributions = {"recency": d * self.config.recency_weight}
-        return contributions["recency"], contributions, age, d
+        return TrendingEntry(
+            paper=paper, rank=rank, score=score, breakdown=dict(b["c"]), explanation=line, rises=dict(b["r"])
+        )
 
     def _unlisted(self, paper: Paper, window: str, day: date) -> TrendingEntry:
-        if paper.published and paper.published > day:
+        if paper.published is None:
+            line = "Not on trending lists: its publication date is unknown."
+        elif paper.published > day:
             line = f"Not on this list: published {paper.published.isoformat()}, after {day.isoformat()}."
-            return TrendingEntry(paper=paper, rank=0, score=0.0, breakdown={}, explanation=line)
-        score, contributions, _age, d = self._recency_only(paper, window, day)
-        when = ex.period(window, day)
-        line = f"Not on this list: no engagement {when} and not among the newest papers; age weight x{d:.2f}."
-        return TrendingEntry(paper=paper, rank=0, score=score, breakdown=contributions, explanation=line)
-
-    def _recency_fallback(self, window: str, day: date, category: str, limit: int, offset: int) -> list[TrendingEntry]:
-        """A category with nothing on the materialised list: its newest papers, by recency."""
-        papers = self.store.list_papers(PaperQuery(until=day, category=category, limit=limit, offset=offset))
-        out = []
-        for i, paper in enumerate(papers):
-            score, contributions, age, d = self._recency_only(paper, window, day)
-            line = ex.explanation(contributions, {}, age, d, window, day)
-            out.append(
-                TrendingEntry(paper=paper, rank=offset + i + 1, score=score, breakdown=contributions, explanation=line)
-            )
-        return out
+        else:
+            line = f"Not on this list: no engagement {ex.period(window, day)}."
+        return TrendingEntry(paper=paper, rank=0, score=0.0, breakdown={}, explanation=line)
 
     # -- custom ranges (computed live, not materialised) ---------------------------------
     def range(
         self, since: date, until: date, category: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[TrendingEntry]:
+    ) -> builtins.list[TrendingEntry]:
         """Trending over any span of days; the half-life is that of the nearest standard window."""
         if since > until:
             raise ValueError(f"since: {since.isoformat()} is after until {until.isoformat()}")
         length = (until - since).days + 1
         window = next((w for w, n in WINDOW_DAYS.items() if n >= length), "month")
+        with self._lock:
+            self.catch_up()
         computed = self.compute(since, until, window)
         ids = [s.paper_id for s in computed.scored]
         if category:
@@ -352,7 +309,12 @@ class StoreTrending:
             line = ex.explanation(s.contributions, s.rises, s.age_days, s.decay, "custom", until, since)
             out.append(
                 TrendingEntry(
-                    paper=papers[pid], rank=rank, score=s.score, breakdown=dict(s.contributions), explanation=line
+                    paper=papers[pid],
+                    rank=rank,
+                    score=s.score,
+                    breakdown=dict(s.contributions),
+                    explanation=line,
+                    rises=dict(s.rises),
                 )
             )
         return out

@@ -41,6 +41,7 @@ from paperfeed.web.params import (
     parse_category,
     parse_date,
     parse_month,
+    parse_period,
     parse_week,
     search_request,
 )
@@ -80,7 +81,9 @@ CategoryQ = Annotated[
 ]
 PageQ = Annotated[int, Query(ge=1, le=500, description="1-based page number.")]
 LimitQ = Annotated[int, Query(ge=1, description=f"Items per page (at most {MAX_PAGE_SIZE}; larger values are capped).")]
-WindowQ = Annotated[Literal["day", "week", "month"], Query(description="Trending window.")]
+WindowQ = Annotated[
+    str, Query(description="Trending window ending now: day, week or month (daily, weekly, monthly also accepted).")
+]
 
 
 def _base(request: Request) -> str:
@@ -211,8 +214,9 @@ def _listing(
         page=view.page,
         limit=view.page_size,
         papers=[paper_out(p, view.upvotes.get(p.id, 0), base) for p in view.papers],
-        previous=span.shifted(-1).key,
-        next=span.shifted(1).key,
+        # The nearest periods with papers (empty days skipped; no next past the newest).
+        previous=view.prev_span.key if view.prev_span else None,
+        next=view.next_span.key if view.next_span else None,
     )
 
 
@@ -263,24 +267,30 @@ def api_monthly(
     return _listing(request, "month", date, category, page, limit, key=month)
 
 
-@router.get("/trending", summary="Trending papers for a day, week or month (default: the newest day with papers)")
+@router.get("/trending", summary="Trending now: papers rising over the last day, week or month")
 def api_trending(
     request: Request,
     window: WindowQ = "day",
-    date: DateQ = None,
+    date: Annotated[str | None, Query(description="The window's last day, YYYY-MM-DD (default: today).")] = None,
     category: CategoryQ = None,
     limit: LimitQ = 50,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> TrendingOut:
     pf = request.app.state.pf
-    day = parse_date(date, "date") or views.latest_day(pf)
+    period = parse_period(window, "window")
     view = views.trending_view(
-        pf, request.app.state.engagement, window, day, parse_category(category), min(limit, MAX_PAGE_SIZE), offset
+        pf,
+        request.app.state.engagement,
+        period,
+        parse_date(date, "date"),
+        parse_category(category),
+        min(limit, MAX_PAGE_SIZE),
+        offset,
     )
     base = _base(request)
     return TrendingOut(
-        window=window,
-        date=day,
+        window=period,
+        date=view.day,
         category=view.category,
         notice=view.notice,
         entries=[trending_entry_out(e, view.upvotes.get(e.paper.id, 0), base) for e in view.entries],
@@ -290,11 +300,12 @@ def api_trending(
 @router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending")
 def api_explain(request: Request, paper_id: PaperIdP, window: WindowQ = "day", date: DateQ = None) -> TrendingEntryOut:
     pf = request.app.state.pf
+    period = parse_period(window, "window")
     if pf.store.get_paper(paper_id) is None:
         raise NotFound("paper_id", f"no paper with id '{paper_id}'")
-    entry = views.explain_view(pf, paper_id, window, parse_date(date, "date"))
+    entry = views.explain_view(pf, paper_id, period, parse_date(date, "date"))
     if entry is None:
-        raise NotFound("paper_id", f"'{paper_id}' has no trending score for this {window}")
+        raise NotFound("paper_id", f"'{paper_id}' has no trending score for this {period}")
     upvotes = request.app.state.engagement.upvote_count(paper_id)
     return trending_entry_out(entry, upvotes, _base(request))
 

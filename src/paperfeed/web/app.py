@@ -122,7 +122,7 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app.state.pf = pf
     app.state.signer = Signer(pf.settings.resolved_secret_key())
     app.state.templates = build_templates()
-    app.state.engagement = Engagement(pf.store, EngagementLimits.from_settings(pf.settings))
+    app.state.engagement = Engagement(pf.store, EngagementLimits.from_settings(pf.settings), clock=lambda: pf.clock())
     app.state.list_cache = TTLCache(ttl_s=5.0)
     app.state.subscribe_enabled = subscribe_available()
 

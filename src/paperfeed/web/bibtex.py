@@ -38,10 +38,9 @@ def cite_key(paper: Paper) -> str:
 
 
 def bibtex_entry(paper: Paper) -> str:
-    fields: list[tuple[str, str]] = [
-        ("title", "{" + _braces_balanced(" ".join(paper.title.split())) + "}"),
-        ("author", " and ".join(_braces_balanced(a) for a in paper.authors) or "Unknown"),
-    ]
+    fields: list[tuple[str, str]] = [("title", "{" + _braces_balanced(" ".join(paper.title.split())) + "}")]
+    if paper.authors:  # no authors known (a seed-page paper): no author field, rather than a made-up "Unknown"
+        fields.append(("author", " and ".join(_braces_balanced(a) for a in paper.authors)))
     if paper.published:
         fields.append(("year", str(paper.published.year)))
     looks_arxiv = bool(re.match(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$", paper.id))

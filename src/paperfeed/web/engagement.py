@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -79,10 +80,17 @@ class ViewLog:
     """
 
     def __init__(
-        self, store: Any, limits: EngagementLimits, batch: int = 200, interval_s: float = 2.0, max_pending: int = 10_000
+        self,
+        store: Any,
+        limits: EngagementLimits,
+        batch: int = 200,
+        interval_s: float = 2.0,
+        max_pending: int = 10_000,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.limits = limits
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.batch = batch
         self.interval_s = interval_s
         self.max_pending = max_pending
@@ -116,7 +124,7 @@ class ViewLog:
                 pending, self._pending = self._pending, []
             if not pending:
                 return 0
-            hour_ago = datetime.now(UTC) - timedelta(hours=1)
+            hour_ago = self.clock() - timedelta(hours=1)
             items = [
                 (v, [SignalLimit("views", "view", v.network or "", self.limits.views_per_hour, since=hour_ago)])
                 for v in pending
@@ -147,11 +155,17 @@ class ViewLog:
 class Engagement:
     """Records views and upvotes for one app instance."""
 
-    def __init__(self, store: Store, limits: EngagementLimits | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        limits: EngagementLimits | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self._limits = limits or EngagementLimits()
+        self.clock = clock or (lambda: datetime.now(UTC))  # the app's clock: tests move it
         self.views_seen = SeenSet()
-        self.views = ViewLog(store, self._limits)
+        self.views = ViewLog(store, self._limits, clock=self.clock)
 
     @property
     def limits(self) -> EngagementLimits:
@@ -184,9 +198,9 @@ class Engagement:
     def upvote(self, paper_id: str, actor: str, network: str) -> UpvoteOutcome:
         if self.has_upvoted(paper_id, actor):
             return UpvoteOutcome("already", self.upvote_count(paper_id))
-        hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        hour_ago = self.clock() - timedelta(hours=1)
         refused = self.store.add_signal_within(
-            _signal(paper_id, "upvote", actor, network),
+            _signal(paper_id, "upvote", actor, network, self.clock()),
             [
                 SignalLimit("network_cap", "upvote", network, self.limits.upvotes_per_paper, paper_id=paper_id),
                 SignalLimit("rate_limited", "upvote", network, self.limits.upvotes_per_hour, since=hour_ago),
@@ -200,21 +214,22 @@ class Engagement:
         Never raises: a view is a by-product of a read and must not fail it.
         """
         try:
-            if not self.views_seen.first_time((actor, paper_id, datetime.now(UTC).date())):
+            now = self.clock()
+            if not self.views_seen.first_time((actor, paper_id, now.astimezone(UTC).date())):
                 return False
-            return self.views.add(_signal(paper_id, "view", actor, network))
+            return self.views.add(_signal(paper_id, "view", actor, network, now))
         except Exception as exc:
             log.warning("view of %s not queued: %s: %s", paper_id, type(exc).__name__, str(exc)[:200])
             return False
 
 
-def _signal(paper_id: str, kind: str, actor: str, network: str) -> Signal:
+def _signal(paper_id: str, kind: str, actor: str, network: str, now: datetime) -> Signal:
     return Signal(
         paper_id=paper_id,
         source="local",
         kind=kind,
         value=1.0,
-        observed_at=datetime.now(UTC),
+        observed_at=now,
         actor=actor,
         network=network,
     )

@@ -12,7 +12,7 @@ from paperfeed.store.base import PaperQuery
 from paperfeed.web import views
 from paperfeed.web.errors import NotFound
 from paperfeed.web.feeds import CONTENT_TYPES, Feed, render
-from paperfeed.web.params import PERIOD_LABELS, Period, parse_category, parse_date, search_request
+from paperfeed.web.params import PERIOD_LABELS, Period, parse_category, parse_date, parse_period, search_request
 from paperfeed.web.templating import qs
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -74,6 +74,7 @@ def named_feed(request: Request, name: str, fmt: str) -> Response:
             1,
             FEED_SIZE,
             trending_limit=0,
+            navigation=False,
         )
         params = {"date": explicit.isoformat() if explicit else None, "category": category}
         feed = Feed(
@@ -86,19 +87,14 @@ def named_feed(request: Request, name: str, fmt: str) -> Response:
         )
         return _respond(feed, fmt)
     if name == "trending":
-        window = q.get("window") or "day"
-        if window not in _PERIODS.values():
-            from paperfeed.search.base import QueryError
-
-            raise QueryError("window", f"'{window[:20]}' is not one of: day, week, month")
+        window = parse_period(q.get("window"), "window")
         explicit = parse_date(q.get("date"), "date")
-        day = explicit or views.latest_day(pf)
-        tview = views.trending_view(pf, request.app.state.engagement, window, day, category, FEED_SIZE)  # type: ignore[arg-type]
+        tview = views.trending_view(pf, request.app.state.engagement, window, explicit, category, FEED_SIZE)
         params = {"window": window, "date": explicit.isoformat() if explicit else None, "category": category}
         feed = Feed(
             title=f"paperfeed: trending ({PERIOD_LABELS[window].lower()})",
-            subtitle=tview.notice or "Papers gaining attention.",
-            page_url=base + "/" + qs(period=window, category=category),
+            subtitle=tview.notice or "Papers gaining attention now.",
+            page_url=base + "/trending" + qs(window=window, category=category),
             self_url=_self_url(request, f"/feeds/trending.{fmt}", params),
             papers=[e.paper for e in tview.entries],
             base_url=base,

@@ -120,7 +120,8 @@ def hf_daily_papers(
         p + 1,
         limit,
         trending_limit=0,
-        sort="trending" if order == "trending" else "published",
+        sort="engagement" if order == "trending" else "published",
+        navigation=False,
     )
     totals = request.app.state.engagement.signal_totals([paper.id for paper in view.papers])
     body = [hf_dump(hf_list_item(p, view.upvotes.get(p.id, 0), totals.get(p.id))) for p in view.papers]

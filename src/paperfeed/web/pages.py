@@ -7,6 +7,7 @@ data functions.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -16,9 +17,20 @@ from starlette.concurrency import run_in_threadpool
 
 from paperfeed.search.base import QueryError
 from paperfeed.web import views
-from paperfeed.web.params import parse_category, parse_date, parse_int, parse_period, search_request
+from paperfeed.web.params import (
+    PERIODS,
+    Period,
+    Span,
+    parse_category,
+    parse_date,
+    parse_int,
+    parse_month,
+    parse_period,
+    parse_week,
+    search_request,
+)
 from paperfeed.web.security import actor_hash, network_hash, require_csrf, visitor_id
-from paperfeed.web.templating import render
+from paperfeed.web.templating import render, span_path
 
 if TYPE_CHECKING:
     from paperfeed.app import Paperfeed
@@ -38,33 +50,75 @@ def pf_of(request: Request) -> Paperfeed:
     return pf
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
+def _home(request: Request, period: Period, explicit: date | None) -> Response:
+    """A day's, week's or month's papers, most upvoted first (default: the newest period with papers)."""
     q = request.query_params
     pf = pf_of(request)
-    period = parse_period(q.get("period"))
-    explicit = parse_date(q.get("date"), "date")
     category = parse_category(q.get("category"))
     page = parse_int(q.get("page"), "page", 1, 1, 500)
 
     def compute() -> tuple:
-        day = explicit or views.latest_day(pf)
+        day = explicit or views.latest_day(pf, category=category)
         return day, views.listing_view(pf, request.app.state.engagement, period, day, category, page)
 
     day, view = request.app.state.list_cache.get_or_compute(("home", period, explicit, category, page), compute)
-    params = {"period": period, "date": day.isoformat() if q.get("date") else None, "category": category}
-    return render(
-        request,
-        "home.html",
-        {
-            "view": view,
-            "day": day,
-            "today": views.today(),
-            "prev_span": view.span.shifted(-1),
-            "next_span": view.span.shifted(1),
-            "params": params,
-        },
-    )
+    params = {"category": category}
+    # The other tabs open on the newest day with papers inside this period (June -> its last paper's day).
+    anchor = views.latest_day(pf, on_or_before=min(view.span.end, views.today(pf)), category=category)
+    anchor = anchor if view.span.start <= anchor <= view.span.end else day
+    tabs = [(p, span_path(Span.containing(p, anchor))) for p in PERIODS]
+    context = {"view": view, "day": day, "today": views.today(pf), "params": params, "tabs": tabs}
+    return render(request, "home.html", context | {"base_path": span_path(view.span)})
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    q = request.query_params
+    return _home(request, parse_period(q.get("period")), parse_date(q.get("date"), "date"))
+
+
+@router.get("/papers/date/{day}", response_class=HTMLResponse)
+def papers_of_day(request: Request, day: str) -> Response:
+    """Hugging Face's address for a day's papers: /papers/date/2026-07-01."""
+    return _home(request, "day", parse_date(day, "date"))
+
+
+@router.get("/papers/week/{week}", response_class=HTMLResponse)
+def papers_of_week(request: Request, week: str) -> Response:
+    """Hugging Face's address for a week's papers: /papers/week/2026-W27."""
+    return _home(request, "week", parse_week(week, "week"))
+
+
+@router.get("/papers/month/{month}", response_class=HTMLResponse)
+def papers_of_month(request: Request, month: str) -> Response:
+    """Hugging Face's address for a month's papers: /papers/month/2026-07."""
+    return _home(request, "month", parse_month(month, "month"))
+
+
+@router.get("/papers/trending", response_class=HTMLResponse)
+def papers_trending(request: Request) -> Response:
+    """Hugging Face's address for trending papers: the same view as /trending."""
+    return trending_page(request)
+
+
+@router.get("/trending", response_class=HTMLResponse)
+def trending_page(request: Request) -> Response:
+    """What is rising now: engagement over the last day, week or month, whatever the papers' dates."""
+    q = request.query_params
+    pf = pf_of(request)
+    window = parse_period(q.get("window") or q.get("period"), "window")
+    category = parse_category(q.get("category"))
+    page = parse_int(q.get("page"), "page", 1, 1, 500)
+    size = 50
+
+    def compute() -> views.TrendingView:
+        return views.trending_view(
+            pf, request.app.state.engagement, window, None, category, limit=size, offset=(page - 1) * size
+        )
+
+    view = request.app.state.list_cache.get_or_compute(("trending", window, category, page), compute)
+    params = {"window": window, "category": category}
+    return render(request, "trending.html", {"view": view, "params": params, "page": page})
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -107,7 +107,12 @@ def parse_category(value: str | None, param: str = "category") -> str | None:
     return value
 
 
+# The feeds and the HF API say daily/weekly/monthly; pages and the API say day/week/month: both are accepted.
+PERIOD_ALIASES = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
 def parse_period(value: str | None, param: str = "period") -> Period:
+    value = PERIOD_ALIASES.get((value or "").strip().lower(), value)
     return cast(Period, parse_choice(value, param, PERIODS, "day"))
 
 

@@ -22,6 +22,10 @@ from paperfeed.models import http_url
 from paperfeed.web.params import PERIOD_LABELS
 from paperfeed.web.security import CSRF_FIELD, csrf_token
 
+# Trending's windows end now: "the last day" is today so far (UTC), the others count back whole days.
+WINDOW_LABELS = {"day": "Today", "week": "Last 7 days", "month": "Last 30 days"}
+WINDOW_PHRASES = {"day": "today", "week": "in the last 7 days", "month": "in the last 30 days"}
+
 HERE = Path(__file__).resolve().parent
 TEMPLATE_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
@@ -50,6 +54,24 @@ def paper_path(paper_id: str) -> str:
     return "/papers/" + quote(paper_id, safe="/.-_")
 
 
+def is_seed(paper_id: str) -> bool:
+    """A paper known only from the seed listing page (``h:`` ids): no arXiv id, date or authors."""
+    return paper_id.startswith("h:")
+
+
+def plural(n: int | float, singular: str, many: str | None = None) -> str:
+    """'1 paper', '12 papers', '1,024 results': whole counts in words, the right plural."""
+    count = round(n)
+    word = singular if count == 1 else (many or singular + "s")
+    return f"{count:,} {word}"
+
+
+def span_path(span: Any) -> str:
+    """The Hugging Face style address of a day, week or month: /papers/date/2026-07-01, .../week/2026-W27."""
+    kind = "date" if span.period == "day" else span.period
+    return f"/papers/{kind}/{span.key}"
+
+
 def highlighted(value: str | None, fallback: str = "") -> Markup:
     """Search highlights are pre-escaped HTML by contract; everything else is escaped."""
     if value:
@@ -76,7 +98,12 @@ def build_templates() -> Jinja2Templates:
         CSRF_FIELD=CSRF_FIELD,
         qs=qs,
         paper_path=paper_path,
+        is_seed=is_seed,
+        plural=plural,
+        span_path=span_path,
         PERIOD_LABELS=PERIOD_LABELS,
+        WINDOW_LABELS=WINDOW_LABELS,
+        WINDOW_PHRASES=WINDOW_PHRASES,
         SUBSCRIBE_TEXT=SUBSCRIBE_TEXT,
         asset_version=_asset_version(),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from paperfeed.models import Paper
@@ -58,22 +58,52 @@ def trending_of(pf: Paperfeed) -> Trending | None:
         return None
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
+def today(pf: Paperfeed | None = None) -> date:
+    """Today (UTC) by the app's clock (tests move it), or by the wall clock without one."""
+    now = pf.clock() if pf is not None else datetime.now(UTC)
+    return now.astimezone(UTC).date()
 
 
-def latest_day(pf: Paperfeed, on_or_before: date | None = None) -> date:
+def latest_day(pf: Paperfeed, on_or_before: date | None = None, category: str | None = None) -> date:
     """The newest publication date with papers (so the home page is never empty on a quiet day)."""
-    on_or_before = on_or_before or today()
-    newest = pf.store.list_papers(PaperQuery(until=on_or_before, limit=1))
+    on_or_before = on_or_before or today(pf)
+    newest = pf.store.list_papers(PaperQuery(until=on_or_before, category=category, limit=1))
     if newest and newest[0].published:
         return newest[0].published
     return on_or_before
 
 
+def neighbours(pf: Paperfeed, span: Span, category: str | None = None) -> tuple[Span | None, Span | None]:
+    """The nearest earlier and later periods that have papers (empty days are skipped).
+
+    The later one stops at today: there is no "next" past the newest papers.
+    """
+    before = pf.store.list_papers(PaperQuery(until=span.start - timedelta(days=1), category=category, limit=1))
+    prev = Span.containing(span.period, before[0].published) if before and before[0].published else None
+    nxt = None
+    upto = today(pf)
+    if span.end < upto:
+        query = PaperQuery(since=span.end + timedelta(days=1), until=upto, category=category, order="oldest", limit=1)
+        after = pf.store.list_papers(query)
+        nxt = Span.containing(span.period, after[0].published) if after and after[0].published else None
+    return prev, nxt
+
+
+def catch_up(pf: Paperfeed) -> None:
+    """Fold signals stored since the last look into the roll-up, so lists rank by all of them."""
+    trending = trending_of(pf)
+    if trending is not None and hasattr(trending, "catch_up"):
+        try:
+            trending.catch_up()
+        except Exception:  # the lists still serve, ranked by what was rolled up before
+            log.exception("signal roll-up failed")
+
+
 # -- listings -----------------------------------------------------------------
 @dataclass(slots=True)
 class ListingView:
+    """A day's, week's or month's papers, most upvoted first, plus what is trending now."""
+
     span: Span
     papers: list[Paper]
     total: int
@@ -83,6 +113,8 @@ class ListingView:
     upvotes: dict[str, int]
     trending: list[TrendingEntry] = field(default_factory=list)
     trending_notice: str | None = None
+    prev_span: Span | None = None
+    next_span: Span | None = None
 
     @property
     def has_next_page(self) -> bool:
@@ -97,33 +129,43 @@ def listing_view(
     category: str | None = None,
     page: int = 1,
     page_size: int = 30,
-    trending_limit: int = 10,
-    sort: str = "published",
+    trending_limit: int = 5,
+    sort: str = "engagement",
+    navigation: bool = True,
 ) -> ListingView:
-    """Papers published in the day/week/month containing `day`, plus that window's trending."""
+    """Papers published in the day/week/month containing `day`, ranked by all engagement up to now.
+
+    `sort`: ``engagement`` (the default, as HF ranks its daily lists: most
+    upvoted first; HF's ``sort=trending`` maps here) or ``published`` (newest
+    first). The trending column is trending *now* over the matching window,
+    not as of the period: a different notion (docs/trending.md).
+    """
     span = Span.containing(period, day)
+    catch_up(pf)
+    order = "published" if sort == "published" else "engagement"
     query = PaperQuery(
-        since=span.start, until=span.end, category=category, limit=page_size, offset=(page - 1) * page_size
+        since=span.start,
+        until=span.end,
+        category=category,
+        order=order,
+        limit=page_size,
+        offset=(page - 1) * page_size,
     )
     total = pf.store.count_papers(query)
-    papers: list[Paper]
+    papers = pf.store.list_papers(query)
     entries: list[TrendingEntry] = []
     notice = None
-    trending = trending_of(pf) if (trending_limit or sort == "trending") else None
-    if trending is not None:
-        try:
-            limit = page_size if sort == "trending" else trending_limit
-            offset = (page - 1) * page_size if sort == "trending" else 0
-            entries = trending.list(window=period, day=span.end, category=category, limit=limit, offset=offset)
-        except Exception as exc:  # a broken ranking must not take the listing down
-            log.exception("trending failed")
-            notice = f"Trending is unavailable: {type(exc).__name__}"
-    elif trending_limit or sort == "trending":
-        notice = TRENDING_UNAVAILABLE
-    if sort == "trending" and entries:
-        papers = [e.paper for e in entries]
-    else:
-        papers = pf.store.list_papers(query)
+    if trending_limit:
+        trending = trending_of(pf)
+        if trending is None:
+            notice = TRENDING_UNAVAILABLE
+        else:
+            try:
+                entries = trending.list(window=period, day=None, category=category, limit=trending_limit)
+            except Exception as exc:  # a broken ranking must not take the listing down
+                log.exception("trending failed")
+                notice = f"Trending is unavailable: {type(exc).__name__}"
+    prev_span, next_span = neighbours(pf, span, category) if navigation else (None, None)
     ids = [p.id for p in papers] + [e.paper.id for e in entries]
     return ListingView(
         span=span,
@@ -133,36 +175,49 @@ def listing_view(
         page_size=page_size,
         category=category,
         upvotes=engagement.upvote_counts(ids),
-        trending=entries[:trending_limit] if sort != "trending" else entries,
+        trending=entries,
         trending_notice=notice,
+        prev_span=prev_span,
+        next_span=next_span,
     )
 
 
 # -- trending -------------------------------------------------------------------
 @dataclass(slots=True)
 class TrendingView:
+    """What is rising now: papers with engagement in the last day / week / month, explained."""
+
     window: Window
     day: date
     category: str | None
     entries: list[TrendingEntry]
     upvotes: dict[str, int]
     notice: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+    @property
+    def has_next_page(self) -> bool:
+        return len(self.entries) == self.limit
 
 
 def trending_view(
     pf: Paperfeed,
     engagement: Engagement,
     window: Window,
-    day: date,
+    day: date | None = None,
     category: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> TrendingView:
+    """Trending over the window ending `day` (default: today, by the app's clock)."""
+    day = day or today(pf)
     trending = trending_of(pf)
     if trending is None:
-        return TrendingView(window, day, category, [], {}, TRENDING_UNAVAILABLE)
+        return TrendingView(window, day, category, [], {}, TRENDING_UNAVAILABLE, limit, offset)
     entries = trending.list(window=window, day=day, category=category, limit=limit, offset=offset)
-    return TrendingView(window, day, category, entries, engagement.upvote_counts([e.paper.id for e in entries]))
+    upvotes = engagement.upvote_counts([e.paper.id for e in entries])
+    return TrendingView(window, min(day, today(pf)), category, entries, upvotes, None, limit, offset)
 
 
 def explain_view(pf: Paperfeed, paper_id: str, window: Window, day: date | None) -> TrendingEntry | None:
@@ -239,8 +294,8 @@ def paper_view(
     trending = trending_of(pf)
     if trending is not None:
         try:
-            # As of the newest day with papers (a demo corpus may end months ago); only a listed paper has a "why".
-            entry = trending.explain(paper.id, window="week", day=latest_day(pf))
+            # Trending now, over the last week; only a paper on that list has a "why".
+            entry = trending.explain(paper.id, window="week")
             explanation = entry if entry is not None and entry.rank > 0 else None
         except Exception:
             log.exception("trending explain failed")
