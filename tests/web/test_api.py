@@ -183,3 +183,12 @@ async def test_unknown_api_path_is_json_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     assert "error" in r.json()
+
+
+async def test_a_newline_in_a_path_is_a_404_not_a_redirect_to_another_paper(client: httpx.AsyncClient) -> None:
+    """urllib drops newlines when re-parsing a URL; the slash redirect must look at the raw path (found by
+    schemathesis: /api/papers/%0Ax answered 307 to /api/papers/x/)."""
+    for path in ("/api/papers/%0A2607.10001", "/api/v1/trending/%0A2607.10001", "/papers/%0A2607.10001.md"):
+        r = await client.get(path)
+        assert r.status_code == 404, (path, r.headers.get("location"))
+        assert "error" in r.json()

@@ -46,9 +46,9 @@ from paperfeed.web.templating import qs
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "A parameter is malformed; `error.param` names it."},
-    404: {"model": ApiError, "description": "No such paper (or nothing at that path)."},
     500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ApiError, "description": "No such paper."}}
 PaperIdP = Annotated[
     str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
 ]
@@ -144,7 +144,7 @@ def api_suggest(request: Request, q: Annotated[str, Query(max_length=200)] = "")
     return SuggestOut(suggestions=[" ".join(h.paper.title.split()) for h in view.hits])
 
 
-@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
+@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper", responses=NOT_FOUND)
 def api_similar(
     request: Request, paper_id: PaperIdP, k: Annotated[int, Query(ge=1, description="How many (at most 50).")] = 10
 ) -> SimilarOut:
@@ -158,7 +158,7 @@ def api_similar(
     return SimilarOut(paper_id=paper.id, results=[hit_out(h, counts.get(h.paper.id, 0), base) for h in hits])
 
 
-@router.get("/papers/{paper_id:path}", summary="One paper by id, with its version history")
+@router.get("/papers/{paper_id:path}", summary="One paper by id, with its version history", responses=NOT_FOUND)
 def api_paper(request: Request, paper_id: PaperIdP) -> PaperDetail:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
@@ -283,7 +283,7 @@ def api_trending(
     )
 
 
-@router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending")
+@router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending", responses=NOT_FOUND)
 def api_explain(request: Request, paper_id: PaperIdP, window: WindowQ = "day", date: DateQ = None) -> TrendingEntryOut:
     pf = request.app.state.pf
     if pf.store.get_paper(paper_id) is None:

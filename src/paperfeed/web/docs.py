@@ -40,6 +40,16 @@ def api_docs(request: Request) -> HTMLResponse:
     )
 
 
+def _drop_null(schema: dict[str, Any]) -> None:
+    """``str | None = None`` parameters come out as ``anyOf: [string, null]``; a query string is never null
+    (an absent parameter is the None), so the parameter's schema is just the string one."""
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options and len(options) == 2:
+        (kept,) = (o for o in options if o != {"type": "null"})
+        del schema["anyOf"]
+        schema.update(kept)
+
+
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's OpenAPI document without the 422 responses paperfeed never sends (cached like FastAPI's)."""
     if app.openapi_schema:
@@ -55,6 +65,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         for operation in methods.values():
             if isinstance(operation, dict):
                 operation.get("responses", {}).pop("422", None)
+                for parameter in operation.get("parameters", []):
+                    _drop_null(parameter.get("schema", {}))
     schemas = doc.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)

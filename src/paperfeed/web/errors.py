@@ -61,7 +61,9 @@ def slash_redirect(request: Request) -> Response | None:
     sends came back in the Location header; `create_app` turns that off and a 404 asks
     here whether the path with (or without) its final slash exists.
     """
-    path = request.url.path
+    # The raw path: `request.url` is re-parsed by urllib, which silently drops tabs and newlines, so
+    # "/api/papers/%0Ax" would be "matched" as "/api/papers/x" and redirected to another paper.
+    path = request.scope["path"]
     if request.method not in ("GET", "HEAD") or path == "/":
         return None
     other = path.rstrip("/") if path.endswith("/") else path + "/"

@@ -34,9 +34,9 @@ from paperfeed.web.templating import paper_path
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": HfError, "description": "A parameter is malformed (the message names it)."},
-    404: {"model": HfError, "description": "No such paper."},
     500: {"model": HfError, "description": "An internal error; it has been logged."},
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": HfError, "description": "No such paper."}}
 PaperIdP = Annotated[
     str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
 ]
@@ -69,7 +69,9 @@ def hf_search(
     )
 
 
-@router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper)
+@router.get(
+    "/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper, responses=NOT_FOUND
+)
 def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
     paper = request.app.state.pf.store.get_paper(paper_id)
     if paper is None:
@@ -139,7 +141,7 @@ JSON_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/
     "/papers/{paper_id:path}.md",
     summary="A paper page as Markdown",
     response_class=MarkdownResponse,
-    responses={code: {**ERRORS[code], "model": None, **JSON_ERROR} for code in ERRORS},
+    responses={code: {**doc, "model": None, **JSON_ERROR} for code, doc in (ERRORS | NOT_FOUND).items()},
 )
 def hf_read_paper(request: Request, paper_id: PaperIdP) -> Response:
     pf = request.app.state.pf

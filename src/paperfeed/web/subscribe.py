@@ -131,10 +131,12 @@ SUBSCRIBE_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Too many subscribe requests from this network.",
         "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     },
+    500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
 TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
     403: {"model": ApiError, "description": "The token is invalid, expired or revoked."},
+    500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
 # The JSON writes also refuse what another site's page could send (`json_from_own_origin`).
 JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
