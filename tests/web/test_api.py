@@ -192,3 +192,11 @@ async def test_a_newline_in_a_path_is_a_404_not_a_redirect_to_another_paper(clie
         r = await client.get(path)
         assert r.status_code == 404, (path, r.headers.get("location"))
         assert "error" in r.json()
+
+
+async def test_an_empty_week_or_month_does_not_hide_a_bad_date(client: httpx.AsyncClient) -> None:
+    """Found by schemathesis: ?month=&date=<garbage> answered 200, the date never read."""
+    for path, key in (("/api/v1/weekly", "week"), ("/api/v1/monthly", "month")):
+        r = await client.get(path, params={key: "", "date": "not-a-day"})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "date", path
+        assert (await client.get(path, params={key: "", "date": "2026-07-14"})).json()["start"] <= "2026-07-14"

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from paperfeed.search.base import SearchRequest
 from paperfeed.web import views
+from paperfeed.web.docs import DATE_PARAM, MONTH_PARAM, WEEK_PARAM
 from paperfeed.web.errors import NotFound
 from paperfeed.web.params import MAX_PAGE_SIZE, Period, parse_choice, parse_date, parse_month, parse_week
 from paperfeed.web.serialize import (
@@ -89,13 +90,9 @@ def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
 )
 def hf_daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD", json_schema_extra={"format": "date"})] = None,
-    week: Annotated[
-        str | None, Query(description="YYYY-Www", json_schema_extra={"pattern": r"^\d{4}-W\d{1,2}$"})
-    ] = None,
-    month: Annotated[
-        str | None, Query(description="YYYY-MM", json_schema_extra={"pattern": r"^\d{4}-\d{1,2}$"})
-    ] = None,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD", json_schema_extra=DATE_PARAM)] = None,
+    week: Annotated[str | None, Query(description="YYYY-Www", json_schema_extra=WEEK_PARAM)] = None,
+    month: Annotated[str | None, Query(description="YYYY-MM", json_schema_extra=MONTH_PARAM)] = None,
     sort: Annotated[Literal["publishedAt", "trending"] | None, Query(description="publishedAt or trending")] = None,
     p: Annotated[int, Query(ge=0, le=10_000, description="0-based page")] = 0,
     limit: Annotated[int, Query(ge=1, description=f"At most {MAX_PAGE_SIZE}.")] = 50,

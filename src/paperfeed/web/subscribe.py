@@ -342,7 +342,7 @@ def api_put(request: Request, token: str, body: PreferencesIn) -> JSONResponse:
     except TokenError as exc:
         return _api_error(403, "token", exc.reason)
     try:
-        sub = svc.update_preferences(sub, body.model_dump(exclude_unset=True))
+        sub = svc.update_preferences(sub, body.model_dump(exclude_none=True))  # absent or null: keep
     except PrefsError as exc:
         return _api_error(400, exc.field, exc.message)
     return JSONResponse(dump(_subscription_out(svc, sub).preferences))
