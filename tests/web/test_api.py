@@ -160,6 +160,8 @@ async def test_stats_and_openapi(client: httpx.AsyncClient) -> None:
     for responses in (op["responses"] for methods in doc["paths"].values() for op in methods.values()):
         assert "422" not in responses  # validation errors are 400 {"error": ...}, as documented
         assert "400" in responses and "$ref" in str(responses["400"])
+        success = next(v for k, v in responses.items() if k.startswith("2"))
+        assert next(iter(success["content"].values()))["schema"], responses  # every success has a documented body
 
 
 async def test_interactive_docs_are_served_offline(client: httpx.AsyncClient) -> None:

@@ -150,6 +150,7 @@ JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     "/api/v1/subscribe",
     tags=["subscriptions"],
     status_code=202,
+    response_model=SubscribeAccepted,
     responses=SUBSCRIBE_ERRORS | JSON_WRITE_ERRORS,
     dependencies=[Depends(json_from_own_origin)],
 )
