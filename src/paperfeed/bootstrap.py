@@ -2,14 +2,14 @@
 
 On an empty store it loads the demo corpus shipped in the package, then asks
 the live sources whether they can be reached and says in one line which could
-not, and finally brings the search index up to date. Everything here is
+not, and says how much of the library semantic search covers (the indexes are
+caught up in the background, by the scheduler's index job). Everything here is
 idempotent, so it simply runs at every start.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -63,14 +63,14 @@ def live_source_line(pf: Paperfeed, timeout_s: float = 3.0) -> str:
 
 
 def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = True) -> None:
-    """Make a fresh or existing data dir ready to serve."""
+    """Make a fresh or existing data dir ready to serve, in seconds whatever the index backlog."""
     added = load_demo_if_empty(pf)
     if added:
         say(f"loaded the demo corpus: {added} papers (from the seed page and arXiv's CC0 metadata)")
     say(f"{pf.store.count_papers()} papers in {pf.settings.data_dir}")
     if probe:
         say(live_source_line(pf))
-    refresh_index(pf, say)
+    say(index_line(pf))
     try:
         pf.trending.refresh()
     except Exception as exc:
@@ -78,18 +78,24 @@ def prepare(pf: Paperfeed, say: Callable[[str], None] = print, probe: bool = Tru
         say(f"trending refresh failed ({exc})")
 
 
-def refresh_index(pf: Paperfeed, say: Callable[[str], None] = print) -> None:
-    """Bring the keyword and semantic indexes up to date before serving.
+def index_line(pf: Paperfeed) -> str:
+    """One line on what the background index job has left to do.
 
-    On the demo corpus the vectors come from the shipped cache, so this takes
-    seconds; a large store ingested without `paperfeed index` embeds here,
-    with a progress bar on a terminal.
+    The indexes are no longer brought up to date here: embedding a large
+    backlog took hours before `serve` listened. The scheduler's index job does
+    it while serving, newest papers first (`paperfeed index` does it in the
+    foreground, with progress).
     """
     try:
-        n = pf.search.refresh(progress=sys.stderr.isatty(), rerank_budget_s=30.0)  # the scheduler does the rest
+        cov = pf.search.coverage(max_age_s=0)
     except Exception as exc:
-        log.exception("search index refresh failed")
-        say(f"search index refresh failed ({exc}); search may be incomplete")
-        return
-    if n:
-        say(f"search index updated: {n} papers")
+        log.exception("search index state unreadable")
+        return f"search index state unreadable ({exc}); search may be incomplete"
+    if not cov.enabled:
+        return "semantic search is off: keyword search only"
+    if cov.complete:
+        return f"semantic index: all {cov.total:,} papers embedded"
+    return (
+        f"semantic index: {cov.embedded:,} of {cov.total:,} papers embedded; the rest are embedded in the "
+        "background, newest first (until then they match by keyword only)"
+    )

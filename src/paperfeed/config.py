@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # default: generated once and kept in data_dir
 
     # web hardening (docs/deploy.md)
-    max_body_bytes: int = 256 * 1024  # larger request bodies answer 413; paperfeed's own are under 10 KB
+    # Larger request bodies answer 413. paperfeed's own are under 10 KB; 1 MiB is nginx's default
+    # client_max_body_size, so a body nginx passes is judged by its content (400), not its size.
+    max_body_bytes: int = 1024 * 1024
     # Addresses whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (its forwarded_allow_ips):
     # comma-separated IPs or CIDR networks of the reverse proxies, or "*" when only proxies can reach it.
     trusted_proxies: str = "127.0.0.1"
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     http_timeout_s: float = 30.0
 
     # search
-    embedder: str = "minilm"  # minilm, or "none" for lexical only
+    embedder: str = "minilm"  # minilm, "none" for lexical only, or "package.module:factory" (your own)
     embed_device: str = "cpu"
     # Also embed each paper's passages (title, ~40-word abstract windows) and re-score the head of each
     # ranking by the best one: SciFact train hybrid nDCG@10 0.730 -> 0.7435, known-item dense MRR 0.96 -> 1.00,

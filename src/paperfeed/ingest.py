@@ -5,6 +5,10 @@ written in one transaction together with the source's position, so a run
 killed at any moment (Ctrl-C, kill -9, power loss) leaves a consistent
 database, and the next run resumes after the last stored batch. Re-reading
 is harmless because upserts are idempotent.
+
+Atomic per record for the user: parsers reject bad records one by one, a batch
+the store still refuses is retried record by record (`_one_by_one`), and a
+source that fails part way has what it read stored before the error is raised.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ class StrictStop(RuntimeError):
         self.report = report
 
 
-class IngestFailed(RuntimeError):
-    """The source failed part way (`cause`); `report` counts everything stored before it."""
+class IngestFailed(SourceError):
+    """The source failed part way (`cause`); `report` counts everything stored before it.
+
+    A `SourceError` itself, so callers that only catch that keep working."""
 
     def __init__(self, cause: SourceError, report: IngestReport) -> None:
         super().__init__(str(cause))

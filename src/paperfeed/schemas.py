@@ -196,6 +196,26 @@ class TrendingOut(Out):
     entries: list[TrendingEntryOut]
 
 
+class SemanticCoverageOut(Out):
+    """How much of the library the semantic (dense) leg of search covers; embedding runs newest first."""
+
+    enabled: bool = Field(description="Whether semantic search is on and its model loaded.")
+    embedder: str | None = Field(examples=["all-MiniLM-L6-v2"])
+    embedded: int = Field(ge=0, description="Papers with a vector.", examples=[9000])
+    total: int = Field(ge=0, description="Papers in the library.", examples=[74728])
+    pending: int = Field(ge=0, description="Papers still waiting for a vector.", examples=[65728])
+    percent: float = Field(ge=0, le=100, examples=[12.0])
+    complete: bool = Field(description="Every paper has a vector.")
+    complete_since: str | None = Field(
+        description="Papers published on or after this date all have vectors (null: none or all).",
+        examples=["2026-06-20"],
+    )
+    keyword_only_before: str | None = Field(
+        description="The same date, named for what it means: older papers may match by keyword only.",
+        examples=["2026-06-20"],
+    )
+
+
 class StatsOut(Out):
     """``GET /api/v1/stats`` and ``paperfeed stats --json``."""
 
@@ -204,6 +224,7 @@ class StatsOut(Out):
     by_category: dict[str, int] = Field(examples=[{"cs.CV": 30112, "cs.CL": 21400}])
     by_month: dict[str, int] = Field(examples=[{"2026-07": 6120}])
     signals: int = Field(ge=0, examples=[12045])
+    semantic_coverage: SemanticCoverageOut | None = Field(default=None, description="Null when search is unavailable.")
 
 
 # -- subscriptions (request bodies reject unknown fields: a typo must not be silently ignored) ----------------------
@@ -375,6 +396,7 @@ __all__ = [
     "PreferencesOut",
     "SearchOut",
     "SearchQueryEcho",
+    "SemanticCoverageOut",
     "SimilarOut",
     "StatsOut",
     "SubscribeAccepted",

@@ -197,3 +197,14 @@ def test_a_record_the_store_refuses_costs_only_itself(pf: Paperfeed) -> None:
     [rejection] = report.rejections
     assert rejection.origin == "x:99" and "store refused" in rejection.message and "INSERT" not in rejection.message
     assert len(pf.store.list_papers(PaperQuery(limit=10))) == 5
+
+
+def test_live_sources_cap_abstracts_too() -> None:
+    from datetime import UTC, datetime
+
+    from paperfeed.sources.base import Rejection
+    from paperfeed.sources.huggingface import parse_paper
+
+    paper = {"id": "2501.00001", "title": "Big", "summary": "s" * 200_000, "publishedAt": "2025-01-10T00:00:00Z"}
+    [rejection] = parse_paper(paper, datetime.now(UTC))
+    assert isinstance(rejection, Rejection) and rejection.field == "summary" and "limit" in rejection.message

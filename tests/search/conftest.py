@@ -8,52 +8,24 @@ contract test in test_engine_contract.py then runs against it unchanged.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
+from tests.search.embedders import HashEmbedder
 
 from paperfeed.app import Paperfeed
 from paperfeed.models import PaperRecord
 from paperfeed.search import embedded_backends
 from paperfeed.search.backends import Backends
 from paperfeed.search.engine import HybridSearcher
-from paperfeed.search.text import content_stems
 from paperfeed.store.base import Store
 
+__all__ = ["HashEmbedder", "SearchPair", "load_records"]
+
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata" / "search"
-
-
-class HashEmbedder:
-    """A tiny deterministic embedder for tests: hashed bag of stems, L2-normalised.
-
-    Texts that share words get close vectors, which is all the engine's
-    contract needs; it is a real `Embedder` (no mock), just a weak one.
-    """
-
-    name = "test-hash-64"
-    dim = 64
-
-    def _one(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for s in content_stems(text):
-            h = zlib.crc32(s.encode())
-            vec[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
-        norm = float(np.linalg.norm(vec))
-        if norm == 0:
-            vec[0] = 1.0
-            return vec
-        return vec / norm
-
-    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._one(text)
 
 
 def load_records(path: Path = TESTDATA / "papers.jsonl") -> list[PaperRecord]:

@@ -297,6 +297,10 @@ def test_add_signal_within_limits_never_overshoots_under_concurrency(corpus: Sto
     assert s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(5), actor="z", network="n1"), hourly) == (
         "rate_limited"
     )
+    # a batch is counted signal by signal, each after the batch's earlier ones
+    views = [Signal("2503.00002", "local", "view", 1, at(5), actor=f"v{i}", network="n3") for i in range(4)]
+    cap3 = [SignalLimit("views", "view", "n3", 3, since=at(5, 0))]
+    assert s.add_signals_within([(v, cap3) for v in views]) == [None, None, None, "views"]
     later = [SignalLimit("rate_limited", "upvote", "n1", 6, since=at(6, 0))]
     assert (
         s.add_signal_within(Signal("2504.00003", "local", "upvote", 1, at(6), actor="z", network="n1"), later) is None
@@ -359,6 +363,32 @@ def test_embedding_cache(store_backend: Store) -> None:
     assert s.get_embeddings("other", ["h1"]) == {}
     with pytest.raises(ValueError, match="non-finite"):
         s.put_embeddings("minilm", {"bad": np.array([np.nan], dtype=np.float32)})
+
+
+def test_iter_embeddings_pages_one_model_in_hash_order(store_backend: Store) -> None:
+    s = store_backend
+    vecs = {f"{i:032x}": np.full(3, i, dtype=np.float32) for i in range(7)}
+    s.put_embeddings("minilm", vecs)
+    s.put_embeddings("other", {"f" * 32: np.zeros(3, dtype=np.float32)})
+    pages = list(s.iter_embeddings("minilm", batch_size=3))
+    assert [len(p) for p in pages] == [3, 3, 1]
+    keys = [k for p in pages for k in p]
+    assert keys == sorted(vecs)
+    assert all(np.array_equal(p[k], vecs[k]) for p in pages for k in p)
+    assert list(s.iter_embeddings("nobody")) == []
+
+
+def test_backlog_walks_a_seq_range_newest_first_from_a_cursor(store_backend: Store) -> None:
+    s = store_backend
+    s.upsert_papers([rec("2503.00002", announced=date(2025, 3, 2)), rec("2503.00009", announced=date(2025, 3, 9))])
+    s.upsert_papers([rec("2503.00005", announced=date(2025, 3, 5)), rec("2503.00001", announced=date(2025, 3, 9))])
+    top = s.max_seq()
+    got = [p.id for p in s.backlog_papers(0, top, None, 10)]
+    assert got == ["2503.00009", "2503.00001", "2503.00005", "2503.00002"]  # date desc, then id desc
+    assert [p.id for p in s.backlog_papers(0, top, ("2025-03-09", "2503.00001"), 10)] == got[2:]
+    assert [p.id for p in s.backlog_papers(2, top, None, 1)] == ["2503.00001"]  # only the later batch
+    assert s.backlog_size(0, top, ("2025-03-09", "2503.00001")) == (2, "2025-03-05")
+    assert s.backlog_size(top, top, None) == (0, None)
 
 
 def test_timestamps_are_utc_iso(store_backend: Store) -> None:

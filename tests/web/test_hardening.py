@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -110,8 +110,6 @@ async def test_hostile_stored_links_are_never_links(client: httpx.AsyncClient, h
 
 
 def test_hostile_links_never_reach_a_digest_mail() -> None:
-    from datetime import UTC, datetime
-
     from paperfeed.digest.model import Digest, DigestItem
     from paperfeed.digest.render import Links, render_digest
     from paperfeed.models import Paper
@@ -153,11 +151,13 @@ def test_hostile_links_never_reach_a_digest_mail() -> None:
 # -- the Host header is the client's: never reflected ------------------------------------------------
 async def test_trailing_slash_redirect_uses_the_base_url_not_the_host_header(client: httpx.AsyncClient, web_pf) -> None:
     base = web_pf.settings.base_url.rstrip("/")
-    r = await client.get("/api/v1/stats/?x=1", headers={"host": "evil.example"})
+    r = await client.get("/search/?q=x", headers={"host": "evil.example"})
     assert r.status_code == 307
-    assert r.headers["location"] == f"{base}/api/v1/stats?x=1"
+    assert r.headers["location"] == f"{base}/search?q=x"
     assert "evil.example" not in r.headers["location"]
     assert (await client.get("/no/such/page/")).status_code == 404
+    # the API answers its documented 404 instead of a redirect its schema never mentions
+    assert (await client.get("/api/v1/stats/")).status_code == 404
 
 
 async def test_link_header_uses_the_base_url_not_the_host_header(client: httpx.AsyncClient, web_pf) -> None:
@@ -196,7 +196,7 @@ async def test_clearing_cookies_cannot_pass_the_per_paper_network_cap(app: FastA
     assert (await _upvote_as_new_visitor(other, "2607.10004")).json()["status"] == "recorded"
 
 
-async def test_a_failing_view_write_never_fails_the_read(client: httpx.AsyncClient, web_pf) -> None:
+async def test_a_failing_view_write_never_fails_the_read(client: httpx.AsyncClient, app: FastAPI, web_pf) -> None:
     from sqlalchemy import text
 
     with web_pf.store.write_engine.begin() as conn:  # what a full disk looks like to the writer
@@ -208,6 +208,43 @@ async def test_a_failing_view_write_never_fails_the_read(client: httpx.AsyncClie
         )
     r = await client.get("/papers/2607.10001")
     assert r.status_code == 200 and "Sparse Diffusion Transformers" in r.text
+    views = app.state.engagement.views
+    assert views.flush() == 0 and views.dropped == 1  # the batch failed: logged and dropped, nothing raised
+    assert (await client.get("/papers/2607.10002")).status_code == 200
+
+
+def test_views_are_written_in_batches_by_a_background_thread(web_pf) -> None:
+    """Queuing never writes; a full batch wakes the writer thread, and close() writes the rest."""
+    import threading
+
+    from paperfeed.models import Signal
+    from paperfeed.web.engagement import EngagementLimits, ViewLog
+
+    written = threading.Event()
+
+    class Watched:
+        """The real store, with a signal when the background thread has written a batch."""
+
+        def add_signals_within(self, items):
+            out = web_pf.store.add_signals_within(items)
+            written.set()
+            return out
+
+    log = ViewLog(Watched(), EngagementLimits(), batch=3, interval_s=3600)
+    at = datetime.now(UTC)
+    views = [Signal("2607.10001", "local", "view", 1, at, actor=f"a{i}", network="n") for i in range(4)]
+    assert all(log.add(v) for v in views[:2]) and not written.is_set()
+    log.add(views[2])  # the third fills the batch
+    assert written.wait(30)
+    log.add(views[3])
+    log.close()
+    from sqlalchemy import func, select
+
+    from paperfeed.store import schema as t
+
+    with web_pf.store.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.signals).where(t.signals.c.kind == "view")).scalar()
+    assert stored == 4
 
 
 async def test_cookieless_views_are_capped_per_network(app: FastAPI, web_pf) -> None:
@@ -221,6 +258,7 @@ async def test_cookieless_views_are_capped_per_network(app: FastAPI, web_pf) -> 
     for _ in range(6):
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as visitor:
             assert (await visitor.get("/papers/2607.10001")).status_code == 200
+    app.state.engagement.views.flush()
     with web_pf.store.engine.connect() as conn:
         views = conn.execute(select(func.count()).select_from(t.signals).where(t.signals.c.kind == "view")).scalar()
     assert views == 3

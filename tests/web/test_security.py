@@ -172,13 +172,14 @@ async def test_upvotes_are_rate_limited_per_network(app: FastAPI) -> None:
     assert statuses == [(200, "recorded"), (200, "recorded"), (429, "rate_limited")]
 
 
-async def test_views_are_signals_with_hashed_ids(client: httpx.AsyncClient, web_pf: Paperfeed) -> None:
+async def test_views_are_signals_with_hashed_ids(client: httpx.AsyncClient, app: FastAPI, web_pf: Paperfeed) -> None:
     from sqlalchemy import select
 
     from paperfeed.store import schema as t
 
     await client.get("/papers/2607.10006")
     await client.get("/papers/2607.10006")  # a reload on the same day is not a second view
+    assert app.state.engagement.views.flush() == 1  # views are queued and written in batches
     with web_pf.store.engine.connect() as conn:
         rows = conn.execute(
             select(t.signals.c.kind, t.signals.c.source, t.signals.c.actor, t.signals.c.network).where(

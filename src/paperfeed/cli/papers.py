@@ -23,7 +23,8 @@ from paperfeed.cli.common import (
     upvotes_of,
 )
 from paperfeed.models import Paper
-from paperfeed.schemas import StatsOut, paper_detail, paper_out
+from paperfeed.schemas import SemanticCoverageOut, StatsOut, paper_detail, paper_out
+from paperfeed.search.backlog import Coverage
 from paperfeed.store import PaperQuery
 
 papers_app = typer.Typer(help="Show and list stored papers.", no_args_is_help=True)
@@ -108,10 +109,19 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Counts by source, category and month."""
     pf = open_from(ctx)
     s = pf.store.stats()
+    try:
+        coverage = pf.search.coverage(max_age_s=0)
+    except Exception as exc:  # a broken index must not hide the counts
+        coverage = None
+        typer.echo(f"search index unreadable: {exc}", err=True)
     if json_:
-        print_json(StatsOut(**asdict(s)))
+        print_json(
+            StatsOut(**asdict(s), semantic_coverage=SemanticCoverageOut(**coverage.as_dict()) if coverage else None)
+        )
         return
     console.print(f"[bold]{s.papers}[/] papers, {s.signals} signals")
+    if coverage is not None:
+        console.print(_coverage_line(coverage), highlight=False)
     for title, data, limit in (
         ("source", s.by_source, 50),
         ("category", s.by_category, 20),
@@ -119,5 +129,14 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     ):
         table = Table(title, "papers", title=f"by {title}")
         for key, count in list(data.items())[:limit]:
-            table.add_row(str(key), str(count))
+            table.add_row(plain(key), str(count))  # sources and categories come from ingested data
         console.print(table)
+
+
+def _coverage_line(cov: Coverage) -> str:
+    if not cov.enabled:
+        return "semantic search: off (keyword only)"
+    line = f"semantic search: {cov.embedded:,} of {cov.total:,} papers embedded ({cov.percent:.0f}%)"
+    if cov.complete_since:
+        line += f", complete since {cov.complete_since.isoformat()}; older papers match by keyword only for now"
+    return line

@@ -100,27 +100,44 @@ def run_once(
     return RunReport(report, send_pass(pf, now, mailer))
 
 
-RERANK_BUDGET_S = 60.0  # per pass, for the optional re-rank model's vectors (hours for a big library)
-
-
 def keep_fresh(pf: Any) -> None:
-    """Catch the search index and the trending lists up with newly stored papers and signals.
+    """Catch the trending lists up with newly stored papers and signals.
 
-    Both are incremental (nothing to do costs milliseconds), so running this
-    before each compose pass keeps digests and pages current after any ingest.
+    Incremental (nothing to do costs milliseconds), so running this before each
+    compose pass keeps digests and pages current after any ingest. The search
+    indexes are the background index job's (`start_index_keeper`, running
+    beside this loop): keywords within seconds of an ingest, vectors newest
+    first, so neither a first keyword build nor an embedding backlog ever
+    delays a compose pass or a send.
     """
-    for name, refresh in (
-        ("search index", lambda: pf.search.refresh(progress=False, rerank_budget_s=RERANK_BUDGET_S)),
-        ("trending", lambda: pf.trending.refresh()),
-    ):
+    for name, refresh in (("trending", lambda: pf.trending.refresh()),):
         try:
             refresh()
         except Exception:
             log.exception("%s refresh failed; digests use what is there", name)
 
 
+def start_index_keeper(pf: Any) -> Any:
+    """The background index job (keywords, then embedding newest first) in a thread of its own.
+
+    Started with the digest loop, so it runs once per scheduler process (`serve`'s supervisor or
+    `worker`), never once per web worker, and mail never waits behind embedding.
+    """
+    from paperfeed.search.background import STARTUP_GRACE_S, IndexKeeper
+
+    return IndexKeeper(lambda: pf.search, start_delay_s=STARTUP_GRACE_S).start()
+
+
 def run_forever(pf: Any, stop: threading.Event, mailer: Mailer | None = None) -> None:
     """Loop until `stop` is set; errors are logged and the loop goes on (nothing is lost: state is in the DB)."""
+    keeper = start_index_keeper(pf)
+    try:
+        _digest_loop(pf, stop, mailer)
+    finally:
+        keeper.stop(timeout=5.0)
+
+
+def _digest_loop(pf: Any, stop: threading.Event, mailer: Mailer | None) -> None:
     next_compose = 0.0
     while not stop.is_set():
         try:

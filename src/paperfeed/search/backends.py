@@ -81,11 +81,16 @@ class VectorIndex(Protocol):
 
     def upsert(self, paper_ids: Sequence[str], vectors: np.ndarray) -> None: ...
 
-    def commit(self, seq: int) -> None:
-        """Persist atomically and record the store `seq` it reaches."""
+    def commit(self, seq: int, backlog: list[dict] | None = None) -> None:
+        """Persist atomically and record the store `seq` below which every paper has a vector,
+        and the walk above it still in progress (`search.backlog`, plain JSON), in the same save."""
         ...
 
     def indexed_seq(self) -> int: ...
+
+    def backlog(self) -> list[dict]:
+        """The walk recorded by the last `commit` ([] when caught up to `indexed_seq`)."""
+        ...
 
     def embedder_name(self) -> str | None:
         """Which embedder made the stored vectors (a different one forces a rebuild)."""

@@ -5,11 +5,15 @@ Implementations live beside this file; callers import only these names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from paperfeed.models import Paper
+
+if TYPE_CHECKING:
+    from paperfeed.search.backlog import Coverage
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Sort = Literal["relevance", "date"]
@@ -77,10 +81,31 @@ class Searcher(Protocol):
         """Release index files and threads; the searcher is not used afterwards."""
         ...
 
-    def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
+    def refresh(self, progress: bool | Callable[[int, int], None] = True, rerank_budget_s: float | None = None) -> int:
         """Bring the index up to date with the store; returns how many papers were (re)indexed.
 
         `rerank_budget_s` bounds the time spent on the (slow, optional) re-rank
         model's vectors in this call; the rest waits for the next call.
         """
+        ...
+
+    def refresh_lexical(self, progress: bool = False, wait: bool = True) -> int:
+        """Catch the keyword index up; with `wait=False`, 0 at once when another caller is at it."""
+        ...
+
+    def embed_backlog(
+        self,
+        budget_s: float | None = None,
+        progress: bool | Callable[[int, int], None] = False,
+        rerank_budget_s: float | None = None,
+        wait: bool = True,
+        stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Embed papers lacking a current vector, newest first, for about `budget_s` seconds (None: all).
+
+        `stop` is asked after each batch: True ends the call early (progress is saved)."""
+        ...
+
+    def coverage(self, max_age_s: float | None = None) -> Coverage:
+        """How much of the library semantic search sees (`search.backlog.Coverage`)."""
         ...

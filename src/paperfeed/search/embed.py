@@ -82,6 +82,7 @@ _lock = threading.Lock()
 def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
     """The embedder for a settings value, loaded once per process (the weights are 90 MB).
 
+    `name`: "minilm", "none", or "package.module:factory" for an embedder of your own.
     `device`: "cpu" runs numpy (no torch); "cuda", "cuda:N" or "mps" run torch
     on that device; "torch:cpu" runs torch on the CPU; "auto" takes a CUDA GPU
     when torch sees one, else numpy. Raises `EmbedderUnavailable` with a reason
@@ -90,6 +91,8 @@ def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
     key = (name or "").strip().lower()
     if is_off(key):
         raise EmbedderUnavailable("semantic search is turned off (embedder = none)")
+    if ":" in key:
+        return _load_by_path(name.strip())
     if key not in _ALIASES:
         raise EmbedderUnavailable(f"unknown embedder {name!r}: use 'minilm' or 'none'")
     dev = (device or "cpu").strip().lower()
@@ -99,6 +102,30 @@ def load_embedder(name: str = "minilm", device: str = "cpu") -> Embedder:
         if ("minilm", dev) not in _loaded:
             _loaded[("minilm", dev)] = _build(dev)
         return _loaded[("minilm", dev)]
+
+
+def _load_by_path(path: str) -> Embedder:
+    """An embedder of your own, named "package.module:factory" (a class or a function returning one).
+
+    It must have `name`, `dim`, `embed` and `embed_query` (the `Embedder`
+    contract); its `name` keys the vector cache, so vectors never mix models.
+    The tests use this to run a real server with a small, fast embedder.
+    """
+    import importlib
+
+    module, _, attr = path.partition(":")
+    with _lock:
+        if (path, "custom") not in _loaded:
+            try:
+                factory = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise EmbedderUnavailable(f"embedder {path!r} cannot be imported: {exc}") from exc
+            embedder = factory()
+            missing = [a for a in ("name", "dim", "embed", "embed_query") if not hasattr(embedder, a)]
+            if missing:
+                raise EmbedderUnavailable(f"embedder {path!r} lacks {', '.join(missing)}")
+            _loaded[(path, "custom")] = embedder
+        return _loaded[(path, "custom")]
 
 
 def is_off(name: str | None) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ import numpy as np
 
 from paperfeed.models import Paper
 from paperfeed.search.backends import Backends, Ranked
+from paperfeed.search.backlog import Coverage
 from paperfeed.search.base import Hit, PaperNotFound, QueryError, SearchRequest, SearchResults
 from paperfeed.search.fusion import FusionParams, RescoreParams, fuse, two_stage
 from paperfeed.search.highlight import highlight, query_stems
@@ -80,6 +83,8 @@ class HybridSearcher:
         self._rerank_loader = rerank_loader
         self._reranker: Embedder | None = None
         self._reranker_tried = rerank_loader is None
+        self._job_locks = {"lexical": threading.Lock(), "vectors": threading.Lock()}
+        self._coverage: tuple[float, Coverage] | None = None
 
     # -- embedder ----------------------------------------------------------------
     @property
@@ -112,8 +117,42 @@ class HybridSearcher:
             return self._off_reason or "semantic search is off"
         vectors = self.backends.vectors
         if vectors.is_empty() or vectors.embedder_name() != getattr(embedder, "name", None):
-            return "the semantic index is not built yet (run `paperfeed index`)"
+            cov = self.coverage()
+            if cov.total and vectors.embedder_name() == getattr(embedder, "name", None):
+                return f"the semantic index is being built (0 of {cov.total:,} papers so far)"
+            return "the semantic index is not built yet (it is built in the background, or run `paperfeed index`)"
         return None
+
+    # -- coverage ----------------------------------------------------------------------
+    COVERAGE_TTL_S = 5.0  # searches read coverage this stale at most (two store queries per refresh)
+
+    def coverage(self, max_age_s: float | None = None) -> Coverage:
+        """How much of the library has a current vector (`search.backlog.Coverage`), cached briefly.
+
+        Read from the vector index's saved walk and counted by the store, so
+        every process (web workers included) sees what the background job saved.
+        Does not load the model: an unbuilt index for the configured embedder
+        counts as nothing embedded.
+        """
+        from paperfeed.search.backlog import Backlog, coverage_of
+
+        ttl = self.COVERAGE_TTL_S if max_age_s is None else max_age_s
+        now = time.monotonic()
+        cached = self._coverage
+        if cached is not None and now - cached[0] <= ttl:
+            return cached[1]
+        vectors = self.backends.vectors
+        if self._loader is None:
+            total = self.store.count_papers()
+            cov = Coverage(embedded=0, total=total, pending=total, complete_since=None, enabled=False)
+        else:
+            raw = vectors.backlog()  # first: it picks up another process's save, which the reads below then see
+            built = vectors.embedder_name()
+            backlog = Backlog(0) if built is None else Backlog.load(vectors.indexed_seq(), raw)
+            backlog.extend(self.store.max_seq())
+            cov = coverage_of(self.store, backlog, built)
+        self._coverage = (now, cov)
+        return cov
 
     def _embed_query(self, text: str) -> np.ndarray:
         """The query's vector, from a small LRU cache (web servers call this from many threads)."""
@@ -141,6 +180,8 @@ class HybridSearcher:
             reason = self._dense_unavailable()
             if reason:
                 mode, notice = "lexical", f"{reason}: showing keyword matches"
+            elif request.sort != "date" or mode == "dense":  # a semantic leg runs: it sees only what is embedded
+                notice = self.coverage().notice()
         elif mode != "lexical":
             mode = "lexical"  # nothing to embed (only filters or author names): keyword listing
         lexical = self.backends.lexical
@@ -381,19 +422,71 @@ class HybridSearcher:
         rows = _lex_rows(ranked, skip=skip)
         return self._hits(rows[:k], frozenset())
 
-    def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
-        from paperfeed.search.refresh import refresh_indexes
+    # -- keeping the indexes current ---------------------------------------------------
+    @contextmanager
+    def _job(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the `name` job ("lexical" or "vectors") for the block; yields whether it was acquired.
 
-        passages = self.params.passage_depth > 0  # nothing would read them otherwise
-        return refresh_indexes(
-            self.store,
-            self.backends,
-            self.embedder,
-            progress=progress,
-            passages=passages,
-            rerank=self.reranker if self.params.rescore.rerank_weight > 0 else None,
-            rerank_budget_s=rerank_budget_s,
-        )
+        One writer per index at a time, in this process (a thread lock) and
+        across processes where the backend offers a `writer_lock` (usearch's
+        file lock; PostgreSQL's searcher adds an advisory lock).
+        """
+        lock = self._job_locks[name]
+        got = lock.acquire(blocking=wait)
+        try:
+            index = self.backends.vectors if name == "vectors" else self.backends.lexical
+            writer_lock = getattr(index, "writer_lock", None)  # across processes, where the backend has one
+            if not got or writer_lock is None:
+                yield got
+            else:
+                with writer_lock(wait) as held:
+                    yield held
+        finally:
+            if got:
+                lock.release()
+
+    def refresh_lexical(self, progress: bool = False, wait: bool = True) -> int:
+        """Catch the keyword index up (fast: thousands of papers a second); 0 when another holder is at it."""
+        from paperfeed.search.refresh import refresh_lexical
+
+        with self._job("lexical", wait) as got:
+            return refresh_lexical(self.store, self.backends, progress) if got else 0
+
+    def embed_backlog(
+        self,
+        budget_s: float | None = None,
+        progress: bool | Callable[[int, int], None] = False,
+        rerank_budget_s: float | None = None,
+        wait: bool = True,
+        stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Embed papers lacking a current vector, newest first, for about `budget_s` (None: all of them).
+
+        Once the vectors are caught up, the optional re-rank model's vectors get
+        `rerank_budget_s`. Returns how many papers got a vector (either model): 0 means caught up.
+        """
+        from paperfeed.search.refresh import refresh_rerank, refresh_vectors
+
+        embedder = self.embedder
+        with self._job("vectors", wait) as got:
+            if not got:
+                return 0
+            done = 0
+            if embedder is not None:
+                passages = self.params.passage_depth > 0  # nothing would read them otherwise
+                done = refresh_vectors(self.store, self.backends, embedder, progress, passages, budget_s, stop)
+                self._coverage = None
+            if self.params.rescore.rerank_weight > 0 and (budget_s is None or done == 0):
+                rerank = self.reranker
+                if rerank is not None:
+                    done += refresh_rerank(self.store, rerank, progress is True, rerank_budget_s)
+            return done
+
+    def refresh(self, progress: bool | Callable[[int, int], None] = True, rerank_budget_s: float | None = None) -> int:
+        """Bring both indexes fully up to date; returns how many papers the keyword index took in."""
+        n = self.refresh_lexical(progress is True)
+        self.embed_backlog(None, progress, rerank_budget_s)
+        return n
 
     def close(self) -> None:
         self.backends.close()

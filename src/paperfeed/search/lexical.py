@@ -128,7 +128,8 @@ class TantivyIndex:
         tmp.replace(self._state_path)
 
     def indexed_seq(self) -> int:
-        return self._seq
+        """From the state file, not memory: a web worker reports the lag of the index the job writes."""
+        return int(self._read_state().get("seq", self._seq))
 
     def count(self) -> int:
         self.index.reload()

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sqlalchemy import text
@@ -502,6 +503,9 @@ class PgVectorIndex:
     def indexed_seq(self) -> int:
         return int(self._read_meta().get("seq", 0))
 
+    def backlog(self) -> list[dict]:
+        return list(self._read_meta().get("backlog") or [])
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM paper_vectors")).scalar_one())
@@ -546,13 +550,17 @@ class PgVectorIndex:
                 )
             )
 
-    def commit(self, seq: int) -> None:
+    def commit(self, seq: int, backlog: list[dict] | None = None) -> None:
         """Record progress; once caught up with the store, build the HNSW index if it is missing."""
         with self.engine.begin() as conn:
-            meta = dict(self._read_meta())
+            meta = dict(self.store.get_checkpoint(VECTOR_META) or {})
             meta["seq"] = int(seq)
+            if backlog:
+                meta["backlog"] = list(backlog)
+            else:
+                meta.pop("backlog", None)
             self._write_meta(conn, meta)
-        if seq >= self.store.max_seq():
+        if not backlog and seq >= self.store.max_seq():
             self.ensure_index()
 
     def ensure_index(self) -> None:
@@ -628,9 +636,17 @@ class PostgresSearcher(HybridSearcher):
 
     store: PostgresStore
 
-    def refresh(self, progress: bool = True, rerank_budget_s: float | None = None) -> int:
-        with self.store.advisory_lock("search:refresh"):
-            return super().refresh(progress, rerank_budget_s)
+    _ADVISORY: ClassVar[dict[str, str]] = {"vectors": "search:refresh", "lexical": "search:refresh:lexical"}
+
+    @contextmanager
+    def _job(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """The thread lock, then the database-wide advisory lock of the same job."""
+        with super()._job(name, wait) as got:
+            if not got:
+                yield False
+                return
+            with self.store.advisory_lock(self._ADVISORY[name], wait=wait) as held:
+                yield held
 
 
 def drop_indexes(store: PostgresStore) -> None:

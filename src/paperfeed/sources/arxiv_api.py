@@ -20,7 +20,7 @@ from lxml import etree
 from paperfeed.models import PaperRecord
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.http import HttpClient, HttpError
-from paperfeed.sources.normalize import arxiv_id, arxiv_links, clean_text, parse_date, require_title
+from paperfeed.sources.normalize import arxiv_id, arxiv_links, capped, clean_text, parse_date, require_title
 
 NAME = "arxiv-api"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -89,7 +89,7 @@ def parse_entry(entry: etree._Element) -> PaperRecord:
         id=pid,
         version=version,
         title=require_title(_text(entry.find(f"{ATOM}title"))),
-        abstract=_text(entry.find(f"{ATOM}summary")),
+        abstract=capped(_text(entry.find(f"{ATOM}summary")), "summary", "abstract"),
         authors=[a for a in authors if a],
         categories=categories,
         submitted=parse_date(_text(entry.find(f"{ATOM}published")), "published"),

@@ -24,7 +24,7 @@ from paperfeed.models import PaperRecord
 from paperfeed.sources.arxiv_subjects import subject_code
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.http import HttpClient
-from paperfeed.sources.normalize import arxiv_id, arxiv_links, parse_date, require_title, split_authors
+from paperfeed.sources.normalize import arxiv_id, arxiv_links, capped, parse_date, require_title, split_authors
 
 NAME = "arxiv-oai"
 PREFIXES = ("arXiv", "arXivRaw", "oai_dc")
@@ -110,7 +110,7 @@ def parse_arxiv(meta: etree._Element) -> PaperRecord:
         id=pid,
         version=version,
         title=require_title(_text(meta.find(f"{ns}title"))),
-        abstract=_text(meta.find(f"{ns}abstract")),
+        abstract=capped(_text(meta.find(f"{ns}abstract")), "abstract"),
         authors=authors,
         categories=_text(meta.find(f"{ns}categories")).split(),
         submitted=parse_date(_text(meta.find(f"{ns}created")), "created"),
@@ -140,7 +140,7 @@ def parse_arxiv_raw(meta: etree._Element) -> PaperRecord:
         id=pid,
         version=versions[-1][0] if versions else None,
         title=require_title(_text(meta.find(f"{ns}title"))),
-        abstract=_text(meta.find(f"{ns}abstract")),
+        abstract=capped(_text(meta.find(f"{ns}abstract")), "abstract"),
         authors=split_authors(_text(meta.find(f"{ns}authors"))),
         categories=_text(meta.find(f"{ns}categories")).split(),
         submitted=versions[0][1] if versions else None,
@@ -194,7 +194,7 @@ def parse_oai_dc(meta: etree._Element, set_specs: list[str] | None = None) -> Pa
         id=paper,
         version=version,
         title=require_title(_text(meta.find(f"{DC}title"))),
-        abstract=abstract,
+        abstract=capped(abstract, "description", "abstract"),
         authors=[_dc_name(name) for name in (_text(c) for c in meta.iterfind(f"{DC}creator")) if name],
         categories=categories,
         submitted=dates[0] if dates else None,

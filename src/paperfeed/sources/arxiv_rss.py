@@ -28,6 +28,7 @@ from paperfeed.sources.http import HttpClient
 from paperfeed.sources.normalize import (
     arxiv_id,
     arxiv_links,
+    capped,
     parse_date,
     require_title,
     split_authors,
@@ -94,7 +95,7 @@ def _record(
         id=pid,
         version=version,
         title=require_title(title),
-        abstract=_abstract(description),
+        abstract=capped(_abstract(description), "description", "abstract"),
         authors=split_authors(authors),
         categories=split_categories([c for c in categories if _CATEGORY.match(c)]),
         abs_url=abs_url,

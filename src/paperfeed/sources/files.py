@@ -27,8 +27,10 @@ import orjson
 from paperfeed.models import PaperRecord
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.normalize import (
+    capped,
     clean_text,
     hash_id,
+    kind_of,
     paper_id,
     parse_date,
     require_title,
@@ -75,7 +77,7 @@ def record_from_mapping(d: dict[str, Any], origin: str, source: str = "file") ->
     id_key = next((k for k in ("id", "arxiv_id", "paper_id") if d.get(k) not in (None, "", [])), "id")
     raw_id = d.get(id_key)
     if raw_id is not None and not isinstance(raw_id, str):
-        raise RecordError(id_key, f"expected an id as text, got {type(raw_id).__name__}")
+        raise RecordError(id_key, f"expected an id as text, got {kind_of(raw_id)}")
     doi = text_field(d.get("doi"), "doi") or None
     pid, version = paper_id(raw_id, id_key, doi=doi)
     url = _first(d, "url", "abs", "abs_url", "pdf", "pdf_url")
@@ -174,6 +176,12 @@ def parse_seed_page(lines: list[str], origin: str) -> Iterator[PaperRecord | Rej
         where = f"{origin}:{start + i + 1}"
         if not title:
             yield Rejection(where, "title", "missing")
+            continue
+        try:
+            capped(title, "title")
+            capped(abstract, "abstract")
+        except RecordError as exc:
+            yield Rejection(where, exc.field, exc.message)
             continue
         yield PaperRecord(id=hash_id(title, abstract), title=title, abstract=abstract, source="seed", origin=where)
 

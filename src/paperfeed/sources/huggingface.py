@@ -21,7 +21,7 @@ from typing import Any
 from paperfeed.models import PaperRecord, Signal
 from paperfeed.sources.base import Item, RecordError, Rejection, SourceError
 from paperfeed.sources.http import HttpClient, HttpError
-from paperfeed.sources.normalize import arxiv_id, arxiv_links, clean_text, parse_date, require_title
+from paperfeed.sources.normalize import arxiv_id, arxiv_links, capped, clean_text, parse_date, require_title
 
 NAME = "huggingface"
 MAX_LIMIT = 100
@@ -50,6 +50,7 @@ def parse_paper(
         pid, version = arxiv_id(paper.get("id"), "id")
         title = require_title(paper.get("title") or (extra or {}).get("title"))
         submitted = parse_date(paper.get("publishedAt"), "publishedAt")
+        abstract = capped(clean_text(paper.get("summary") or (extra or {}).get("summary")), "summary", "abstract")
     except RecordError as exc:
         return [Rejection(origin, exc.field, exc.message)]
     authors = [
@@ -62,7 +63,7 @@ def parse_paper(
         id=pid,
         version=version,
         title=title,
-        abstract=clean_text(paper.get("summary") or (extra or {}).get("summary")),
+        abstract=abstract,
         authors=authors,
         submitted=submitted,
         abs_url=abs_url,

@@ -89,6 +89,11 @@ def web_url(value: object, field: str) -> str | None:
     return capped(text, field, "url")
 
 
+def kind_of(value: object) -> str:
+    """How a JSON value's type reads in a rejection: "a number", "a list", "an object"."""
+    return _kind(value)
+
+
 def _kind(value: object) -> str:
     names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
     return names.get(type(value), type(value).__name__)
@@ -209,6 +214,9 @@ def _author_name(value: object, field: str) -> str:
     if isinstance(value, list) and all(isinstance(p, str) or p is None for p in value):
         parts = [p for p in value[:2] if p]
         return capped(clean_text(" ".join(reversed(parts))), field, "author")
+    if isinstance(value, list):
+        bad = next(p for p in value if not (isinstance(p, str) or p is None))
+        raise RecordError(field, f"expected [last, first] strings, got a list holding {_kind(bad)}")
     raise RecordError(field, f"expected a name or [last, first] strings, got {_kind(value)}")
 
 

@@ -120,6 +120,18 @@ class Store(Protocol):
         """Every paper changed after `after_seq`, in `seq` order (for indexers)."""
         ...
 
+    def backlog_papers(self, lo: int, hi: int, before: tuple[str, str] | None, limit: int) -> list[Paper]:
+        """Papers with `lo` < seq <= `hi`, newest first by (published or "", id), below `before` if given.
+
+        What the background embedder walks: a range of the change counter,
+        newest papers first, resumable from the last (published, id) done.
+        """
+        ...
+
+    def backlog_size(self, lo: int, hi: int, before: tuple[str, str] | None) -> tuple[int, str | None]:
+        """(how many, newest published date) of the papers `backlog_papers` would still return."""
+        ...
+
     def max_seq(self) -> int: ...
 
     def paper_versions(self, paper_id: str) -> list[dict[str, Any]]: ...
@@ -142,6 +154,10 @@ class Store(Protocol):
         Counting and inserting are one serialised step per network (SQLite's write lock, a
         PostgreSQL advisory lock), so concurrent workers can never overshoot a limit.
         """
+        ...
+
+    def add_signals_within(self, items: Sequence[tuple[Signal, Sequence[SignalLimit]]]) -> list[str | None]:
+        """`add_signal_within` for a batch, in one transaction; the outcome of each, in order."""
         ...
 
     # trending (store/sql_signals.py): signal reads and materialised lists ---------
@@ -196,6 +212,10 @@ class Store(Protocol):
 
     def put_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
         """Cache vectors by text hash; keys already cached for `model` keep their row."""
+        ...
+
+    def iter_embeddings(self, model: str, batch_size: int = 5000) -> Iterator[dict[str, np.ndarray]]:
+        """Every cached vector of `model`, as {text hash: vector} batches in hash order (for export)."""
         ...
 
     # digest (store/sql_digest.py): subscribers, subscribe attempts, outbox, sent papers --------

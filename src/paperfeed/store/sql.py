@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, tuple_, update
 
 from paperfeed.models import Paper, PaperRecord, Signal, UpsertResult
 from paperfeed.store import schema as t
@@ -318,6 +318,27 @@ class SqlStore(SqlWebMixin, EmbeddingsMixin, SignalsMixin, DigestMixin):
             for row in rows:
                 yield row_to_paper(row)
             last = rows[-1].seq
+
+    def _backlog_where(self, stmt: Any, lo: int, hi: int, before: tuple[str, str] | None) -> Any:
+        p = t.papers.c
+        stmt = stmt.where(p.seq > lo, p.seq <= hi)
+        if before is not None:
+            stmt = stmt.where(tuple_(func.coalesce(p.published, ""), p.id) < tuple_(before[0], before[1]))
+        return stmt
+
+    def backlog_papers(self, lo: int, hi: int, before: tuple[str, str] | None, limit: int) -> list[Paper]:
+        p = t.papers.c
+        key = func.coalesce(p.published, "")
+        stmt = self._backlog_where(select(t.papers), lo, hi, before).order_by(key.desc(), p.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [row_to_paper(row) for row in conn.execute(stmt)]
+
+    def backlog_size(self, lo: int, hi: int, before: tuple[str, str] | None) -> tuple[int, str | None]:
+        p = t.papers.c
+        stmt = self._backlog_where(select(func.count(), func.max(p.published)), lo, hi, before)
+        with self.engine.connect() as conn:
+            n, newest = conn.execute(stmt).one()
+        return int(n or 0), newest
 
     def max_seq(self) -> int:
         with self.engine.connect() as conn:

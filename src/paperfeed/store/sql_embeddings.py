@@ -8,6 +8,7 @@ key, so stale vectors can never be served for new text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,6 +48,28 @@ class EmbeddingsMixin:
                         continue
                     out[content_hash] = vec.astype(np.float32)
         return out
+
+    def iter_embeddings(self, model: str, batch_size: int = 5000) -> Iterator[dict[str, np.ndarray]]:
+        """Every cached vector of `model` in hash order, `batch_size` at a time (keyset paging: no OFFSET)."""
+        e = t.embeddings.c
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(e.content_hash, e.dim, e.vector)
+                    .where(e.model == model, e.content_hash > last)
+                    .order_by(e.content_hash)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            out: dict[str, np.ndarray] = {}
+            for content_hash, dim, blob in rows:
+                vec = np.frombuffer(bytes(blob), dtype=_F32_LE)
+                if vec.shape[0] == dim:
+                    out[content_hash] = vec.astype(np.float32)
+            last = rows[-1][0]
+            yield out
 
     def put_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
         """Store vectors; a key that is already cached keeps its row (same text, same model, same vector)."""

@@ -38,31 +38,45 @@ class SqlWebMixin:
         One transaction counts and inserts, serialised per network, so two workers
         answering the same network at once cannot both see room for the last signal.
         """
+        return self.add_signals_within([(signal, limits)])[0]
+
+    def add_signals_within(self, items: Sequence[tuple[Signal, Sequence[SignalLimit]]]) -> list[str | None]:
+        """`add_signal_within` for a batch in one transaction: each signal is counted against its
+        limits after the batch's earlier signals; returns, per signal, the reached limit or None."""
+        if not items:
+            return []
         s = t.signals.c
+        outcomes: list[str | None] = []
         with self.write_engine.begin() as conn:
-            self._serialise_limits(conn, signal.network or "")
-            for limit in limits:
-                where = [s.kind == limit.kind, s.network == limit.network]
-                if limit.paper_id is not None:
-                    where.append(s.paper_id == limit.paper_id)
-                if limit.since is not None:
-                    where.append(s.observed_at >= limit.since.astimezone(UTC).isoformat(timespec="seconds"))
-                count = conn.execute(select(func.count()).select_from(t.signals).where(*where)).scalar_one()
-                if count >= limit.max_count:
-                    return limit.name
-            conn.execute(
-                insert(t.signals),
-                {
-                    "paper_id": signal.paper_id,
-                    "source": signal.source,
-                    "kind": signal.kind,
-                    "value": float(signal.value),
-                    "observed_at": signal.observed_at.astimezone(UTC).isoformat(timespec="seconds"),
-                    "actor": signal.actor,
-                    "network": signal.network,
-                },
-            )
-        return None
+            for network in sorted({signal.network or "" for signal, _ in items}):  # one order: no lock cycles
+                self._serialise_limits(conn, network)
+            for signal, limits in items:
+                reached = None
+                for limit in limits:
+                    where = [s.kind == limit.kind, s.network == limit.network]
+                    if limit.paper_id is not None:
+                        where.append(s.paper_id == limit.paper_id)
+                    if limit.since is not None:
+                        where.append(s.observed_at >= limit.since.astimezone(UTC).isoformat(timespec="seconds"))
+                    count = conn.execute(select(func.count()).select_from(t.signals).where(*where)).scalar_one()
+                    if count >= limit.max_count:
+                        reached = limit.name
+                        break
+                if reached is None:
+                    conn.execute(
+                        insert(t.signals),
+                        {
+                            "paper_id": signal.paper_id,
+                            "source": signal.source,
+                            "kind": signal.kind,
+                            "value": float(signal.value),
+                            "observed_at": signal.observed_at.astimezone(UTC).isoformat(timespec="seconds"),
+                            "actor": signal.actor,
+                            "network": signal.network,
+                        },
+                    )
+                outcomes.append(reached)
+        return outcomes
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
         """Distinct local upvoters plus the imported Hugging Face upvote total, per paper.

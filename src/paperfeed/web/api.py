@@ -9,6 +9,7 @@ their maximum are lowered to it rather than refused.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from paperfeed.schemas import (
     PaperDetail,
     SearchOut,
     SearchQueryEcho,
+    SemanticCoverageOut,
     SimilarOut,
     StatsOut,
     SuggestOut,
@@ -44,6 +46,8 @@ from paperfeed.web.params import (
     search_request,
 )
 from paperfeed.web.templating import qs
+
+log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "A parameter is malformed; `error.param` names it."},
@@ -290,6 +294,16 @@ def api_explain(request: Request, paper_id: PaperIdP, window: WindowQ = "day", d
     return trending_entry_out(entry, upvotes, _base(request))
 
 
-@router.get("/stats", summary="Counts by source, category and month")
+@router.get("/stats", summary="Counts by source, category and month, and how much of the library is semantic")
 def api_stats(request: Request) -> StatsOut:
-    return StatsOut(**asdict(request.app.state.pf.store.stats()))
+    pf = request.app.state.pf
+    return StatsOut(**asdict(pf.store.stats()), semantic_coverage=semantic_coverage(pf))
+
+
+def semantic_coverage(pf: Any) -> SemanticCoverageOut | None:
+    """`search.backlog.Coverage` as the API's model, None if search is unavailable."""
+    try:
+        return SemanticCoverageOut(**pf.search.coverage(max_age_s=0).as_dict())
+    except Exception:
+        log.exception("search coverage unavailable")
+        return None

@@ -100,6 +100,7 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
         if threads:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        _app.state.engagement.close()  # writes the queued views
         if close_on_shutdown:
             pf.close()
 
@@ -132,6 +133,15 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
         papers = pf.store.count_papers()
         return JSONResponse({"status": "ok", "papers": papers}, headers={"Cache-Control": "no-store"})
 
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Serving (always 200 once the store answers) and how far the indexes lag the store.
+
+        `status` is "ready" when both indexes have every paper, "indexing" while the
+        background job works through a backlog (search answers, partly by keyword only).
+        """
+        return JSONResponse(readiness(pf), headers={"Cache-Control": "no-store"})
+
     app.mount("/static", CachedStaticFiles(directory=str(STATIC_DIR)), name="static")
     app.mount(docs.ASSETS_URL, CachedStaticFiles(directory=str(docs.ASSETS_DIR)), name="api-docs-assets")
     app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
@@ -150,6 +160,26 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+def readiness(pf: Paperfeed) -> dict[str, Any]:
+    """What /readyz reports: index lag in papers (keyword and semantic) and the semantic coverage."""
+    papers = pf.store.count_papers()
+    out: dict[str, Any] = {"status": "ready", "papers": papers}
+    try:
+        search = pf.search
+        cov = search.coverage(max_age_s=0)
+        indexed = search.backends.lexical.indexed_seq()  # type: ignore[attr-defined]
+        keyword_lag = pf.store.backlog_size(indexed, pf.store.max_seq(), None)[0]
+    except Exception as exc:
+        return {**out, "status": "degraded", "error": f"search unavailable: {exc}"}
+    semantic_lag = cov.pending if cov.enabled else 0
+    out.update(
+        status="ready" if keyword_lag == 0 and semantic_lag == 0 else "indexing",
+        index_lag={"keyword_papers": keyword_lag, "semantic_papers": semantic_lag},
+        semantic_coverage=cov.as_dict(),
+    )
+    return out
 
 
 # Handler threads per worker process. The handlers are short and CPU-bound, so past a few

@@ -8,7 +8,8 @@ Abuse limits are counted in the signals table itself (`Store.add_signal_within`)
 every worker process and host of one install shares them, and the ones keyed on the
 network hold however often a visitor clears its cookies (`EngagementLimits`, settings
 ``PAPERFEED_UPVOTES_PER_PAPER_PER_NETWORK`` and friends). Trending additionally counts
-one actor's repeats once.
+one actor's repeats once. Views are queued and written in batches by a background thread
+(`ViewLog`), so logging one can neither fail nor slow the page that caused it.
 """
 
 from __future__ import annotations
@@ -67,13 +68,102 @@ class UpvoteOutcome:
     upvotes: int
 
 
+class ViewLog:
+    """Views queued in memory and written in batches by one background thread.
+
+    A view is a by-product of a read: queuing costs the page a lock and an append, never
+    a database write, so a busy writer, a full disk or an unreachable database can neither
+    fail nor slow the page. A batch is written in one transaction, counted against the
+    per-network limit there (so all workers share it); a batch that cannot be written is
+    logged and dropped, and past `max_pending` queued views new ones are dropped too.
+    """
+
+    def __init__(
+        self, store: Any, limits: EngagementLimits, batch: int = 200, interval_s: float = 2.0, max_pending: int = 10_000
+    ) -> None:
+        self.store = store
+        self.limits = limits
+        self.batch = batch
+        self.interval_s = interval_s
+        self.max_pending = max_pending
+        self.dropped = 0
+        self._pending: list[Signal] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, signal: Signal) -> bool:
+        """Queue one view; False when the queue is full and it was dropped."""
+        with self._lock:
+            if len(self._pending) >= self.max_pending:
+                self.dropped += 1
+                return False
+            self._pending.append(signal)
+            full = len(self._pending) >= self.batch
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._run, name="paperfeed-views", daemon=True)
+                self._thread.start()
+        if full:
+            self._wake.set()
+        return True
+
+    def flush(self) -> int:
+        """Write everything queued now; returns how many views were stored (limits refuse the rest)."""
+        with self._flush_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return 0
+            hour_ago = datetime.now(UTC) - timedelta(hours=1)
+            items = [
+                (v, [SignalLimit("views", "view", v.network or "", self.limits.views_per_hour, since=hour_ago)])
+                for v in pending
+            ]
+            try:
+                outcomes = self.store.add_signals_within(items)
+            except Exception as exc:  # a view log must never take anything else down with it
+                self.dropped += len(pending)
+                log.warning("%d views not recorded: %s: %s", len(pending), type(exc).__name__, str(exc)[:200])
+                return 0
+            return sum(1 for o in outcomes if o is None)
+
+    def close(self) -> None:
+        """Stop the thread and write what is queued (app shutdown)."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            self.flush()
+
+
 class Engagement:
     """Records views and upvotes for one app instance."""
 
     def __init__(self, store: Store, limits: EngagementLimits | None = None) -> None:
         self.store = store
-        self.limits = limits or EngagementLimits()
+        self._limits = limits or EngagementLimits()
         self.views_seen = SeenSet()
+        self.views = ViewLog(store, self._limits)
+
+    @property
+    def limits(self) -> EngagementLimits:
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: EngagementLimits) -> None:
+        self._limits = value
+        self.views.limits = value
+
+    def close(self) -> None:
+        self.views.close()
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
         counter = getattr(self.store, "upvote_counts", None)
@@ -105,23 +195,17 @@ class Engagement:
         return UpvoteOutcome(refused or "recorded", self.upvote_count(paper_id))
 
     def view(self, paper_id: str, actor: str, network: str) -> bool:
-        """Record one view per visitor, paper and day; returns whether a row was written.
+        """Queue one view per visitor, paper and day (`ViewLog`); returns whether it was queued.
 
-        Best effort: a view is a by-product of a read, so a failing write (full disk, locked
-        or unreachable database) is logged and the page is served anyway.
+        Never raises: a view is a by-product of a read and must not fail it.
         """
-        if not self.views_seen.first_time((actor, paper_id, datetime.now(UTC).date())):
-            return False
-        hour_ago = datetime.now(UTC) - timedelta(hours=1)
         try:
-            refused = self.store.add_signal_within(
-                _signal(paper_id, "view", actor, network),
-                [SignalLimit("views", "view", network, self.limits.views_per_hour, since=hour_ago)],
-            )
-        except Exception as exc:  # any storage failure must leave the read alone
-            log.warning("view of %s not recorded: %s: %s", paper_id, type(exc).__name__, str(exc)[:200])
+            if not self.views_seen.first_time((actor, paper_id, datetime.now(UTC).date())):
+                return False
+            return self.views.add(_signal(paper_id, "view", actor, network))
+        except Exception as exc:
+            log.warning("view of %s not queued: %s: %s", paper_id, type(exc).__name__, str(exc)[:200])
             return False
-        return refused is None
 
 
 def _signal(paper_id: str, kind: str, actor: str, network: str) -> Signal:

@@ -25,6 +25,8 @@ from paperfeed.web.templating import render
 log = logging.getLogger("paperfeed.web")
 
 HF_PREFIXES = ("/api/papers", "/api/daily_papers")
+# The detail of FastAPI's own 400 for a body it cannot parse.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class NotFound(Exception):  # reads as the HTTP status it becomes
@@ -62,9 +64,11 @@ def slash_redirect(request: Request) -> Response | None:
     here whether the path with (or without) its final slash exists.
     """
     # The raw path: `request.url` is re-parsed by urllib, which silently drops tabs and newlines, so
-    # "/api/papers/%0Ax" would be "matched" as "/api/papers/x" and redirected to another paper.
+    # "/papers/%0Ax.md" would be "matched" as "/papers/x.md" and redirected to another paper.
     path = request.scope["path"]
-    if request.method not in ("GET", "HEAD") or path == "/":
+    if request.method not in ("GET", "HEAD") or path == "/" or path.startswith("/api/"):
+        return None  # API clients get the documented 404, not a redirect their schema never mentions
+    if any(ord(c) < 0x20 or c == "\x7f" for c in path):
         return None
     other = path.rstrip("/") if path.endswith("/") else path + "/"
     scope = dict(request.scope, path=other)
@@ -121,7 +125,11 @@ def install(app: FastAPI) -> None:
             if redirect is not None:
                 return redirect
             message = {404: f"nothing at {request.url.path}"}.get(exc.status_code, str(detail))
-            response = error_response(request, exc.status_code, None, message)
+            param = None
+            if exc.status_code == 400 and str(detail) == FASTAPI_BODY_PARSE_ERROR:
+                # FastAPI's own JSON parse failed (e.g. RecursionError on a deeply nested body)
+                param, message = "body", "the body is not JSON this API can read (malformed or nested too deeply)"
+            response = error_response(request, exc.status_code, param, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
