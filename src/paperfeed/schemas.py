@@ -241,7 +241,11 @@ class In(BaseModel):
 
 class SubscribeIn(In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"email": "you@example.org"}]})
-    email: str = Field(max_length=254, description="The address to send the confirmation link to.")
+    email: str = Field(
+        max_length=254,
+        description="The address to send the confirmation link to.",
+        json_schema_extra={"format": "email"},
+    )
 
 
 class SubscribeAccepted(Out):
@@ -260,7 +264,7 @@ class TopicsIn(In):
 
 
 class PreferencesIn(In):
-    """``PUT /api/v1/subscription/{token}``: any subset of the preferences; absent keys keep their value."""
+    """``PUT /api/v1/subscription/{token}``: any subset of the preferences; an absent or null key keeps its value."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"frequency": "weekly", "weekday": 0, "send_hour": 7}]}

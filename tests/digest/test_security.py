@@ -241,5 +241,7 @@ def test_preference_bodies_reject_unknown_fields_and_change_nothing(dpf, client)
     ok = client.put(f"/api/v1/subscription/{token}", json={"frequency": "weekly", "weekday": 4})
     assert ok.status_code == 200 and ok.json()["frequency"] == "weekly" and ok.json()["weekday"] == 4
     assert set(ok.json()["topics"]) == {"queries", "categories", "authors", "exclude", "liked"}
+    kept = client.put(f"/api/v1/subscription/{token}", json={"frequency": None, "timezone": None, "send_hour": 9})
+    assert kept.status_code == 200 and kept.json()["frequency"] == "weekly" and kept.json()["send_hour"] == 9
     r = client.post("/api/v1/subscribe", json={"email": "new@example.org", "emial": "x"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "emial"

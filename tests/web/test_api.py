@@ -164,6 +164,8 @@ async def test_stats_and_openapi(client: httpx.AsyncClient) -> None:
     for responses in (op["responses"] for methods in doc["paths"].values() for op in methods.values()):
         assert "422" not in responses  # validation errors are 400 {"error": ...}, as documented
         assert "400" in responses and "$ref" in str(responses["400"])
+        success = next(v for k, v in responses.items() if k.startswith("2"))
+        assert next(iter(success["content"].values()))["schema"], responses  # every success has a documented body
 
 
 async def test_interactive_docs_are_served_offline(client: httpx.AsyncClient) -> None:
@@ -187,3 +189,20 @@ async def test_unknown_api_path_is_json_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     assert "error" in r.json()
+
+
+async def test_a_newline_in_a_path_is_a_404_not_a_redirect_to_another_paper(client: httpx.AsyncClient) -> None:
+    """urllib drops newlines when re-parsing a URL; the slash redirect must look at the raw path (found by
+    schemathesis: /api/papers/%0Ax answered 307 to /api/papers/x/)."""
+    for path in ("/api/papers/%0A2607.10001", "/api/v1/trending/%0A2607.10001", "/papers/%0A2607.10001.md"):
+        r = await client.get(path)
+        assert r.status_code == 404, (path, r.headers.get("location"))
+        assert "error" in r.json()
+
+
+async def test_an_empty_week_or_month_does_not_hide_a_bad_date(client: httpx.AsyncClient) -> None:
+    """Found by schemathesis: ?month=&date=<garbage> answered 200, the date never read."""
+    for path, key in (("/api/v1/weekly", "week"), ("/api/v1/monthly", "month")):
+        r = await client.get(path, params={key: "", "date": "not-a-day"})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "date", path
+        assert (await client.get(path, params={key: "", "date": "2026-07-14"})).json()["start"] <= "2026-07-14"

@@ -96,6 +96,7 @@ def not_found(message: str) -> NoReturn:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    # soft_wrap: one message is one line, however narrow the terminal (scripts grep stderr).
     err_console.print(Text.assemble(("error:", "bold red"), " ", safe(message)), highlight=False, soft_wrap=True)
     sys.exit(code)
 

@@ -184,7 +184,7 @@ def import_links(
     json_: JsonOpt = False,
 ) -> None:
     """Import GitHub stars per paper from a links file (and fill missing code links)."""
-    from paperfeed.ingest import ingest
+    from paperfeed.ingest import IngestFailed, ingest
     from paperfeed.sources.base import SourceError
     from paperfeed.sources.pwc_links import PwcLinksSource, code_url_records
 
@@ -201,8 +201,8 @@ def import_links(
         report = ingest(pf.store, source)
         stored = pf.store.get_papers(list(source.code_urls))
         filled = pf.store.upsert_papers(code_url_records(source.code_urls, stored))
-    except SourceError as exc:
-        fail(str(exc), code=2)
+    except (SourceError, IngestFailed) as exc:  # an unreadable links file: a usage error, like any input file
+        fail(str(exc), code=EXIT_USAGE)
     finally:
         pf.close()
     data = {

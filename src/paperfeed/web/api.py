@@ -34,6 +34,7 @@ from paperfeed.schemas import (
 )
 from paperfeed.search.base import QueryError, SearchRequest
 from paperfeed.web import views
+from paperfeed.web.docs import CATEGORY_PARAM, DATE_PARAM, MONTH_PARAM, WEEK_PARAM
 from paperfeed.web.errors import NotFound
 from paperfeed.web.params import (
     MAX_PAGE_SIZE,
@@ -51,9 +52,9 @@ log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "A parameter is malformed; `error.param` names it."},
-    404: {"model": ApiError, "description": "No such paper (or nothing at that path)."},
     500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ApiError, "description": "No such paper."}}
 PaperIdP = Annotated[
     str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
 ]
@@ -61,14 +62,12 @@ router = APIRouter(prefix="/api/v1", tags=["paperfeed API v1"], responses=ERRORS
 QUERY_HELP = 'Query: words, "phrases", -exclude, +require, au:, ti:, abs:, cat:, year:, since:, until:'
 
 
-DATE_SCHEMA = {"format": "date"}
-CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)?$"
 DateQ = Annotated[
     str | None,
     Query(
         description="A day, YYYY-MM-DD, from 1900-01-01 to 2999-12-31 (outside: 400).",
         examples=["2026-07-14"],
-        json_schema_extra=DATE_SCHEMA,
+        json_schema_extra=DATE_PARAM,
     ),
 ]
 CategoryQ = Annotated[
@@ -76,7 +75,7 @@ CategoryQ = Annotated[
     Query(
         description="arXiv category, e.g. cs.CL.",
         examples=["cs.CL"],
-        json_schema_extra={"maxLength": 40, "pattern": CATEGORY_PATTERN},
+        json_schema_extra=CATEGORY_PARAM,
     ),
 ]
 PageQ = Annotated[int, Query(ge=1, le=500, description="1-based page number.")]
@@ -101,10 +100,10 @@ def api_search(
     category: CategoryQ = None,
     author: Annotated[str | None, Query(description="Author name (substring).", max_length=200)] = None,
     since: Annotated[
-        str | None, Query(description="Published on or after, YYYY-MM-DD.", json_schema_extra=DATE_SCHEMA)
+        str | None, Query(description="Published on or after, YYYY-MM-DD.", json_schema_extra=DATE_PARAM)
     ] = None,
     until: Annotated[
-        str | None, Query(description="Published on or before, YYYY-MM-DD.", json_schema_extra=DATE_SCHEMA)
+        str | None, Query(description="Published on or before, YYYY-MM-DD.", json_schema_extra=DATE_PARAM)
     ] = None,
     sort: Annotated[Literal["relevance", "date"], Query()] = "relevance",
     mode: Annotated[Literal["hybrid", "lexical", "dense"], Query()] = "hybrid",
@@ -151,7 +150,7 @@ def api_suggest(request: Request, q: Annotated[str, Query(max_length=200)] = "")
     return SuggestOut(suggestions=[" ".join(h.paper.title.split()) for h in view.hits])
 
 
-@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
+@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper", responses=NOT_FOUND)
 def api_similar(
     request: Request, paper_id: PaperIdP, k: Annotated[int, Query(ge=1, description="How many (at most 50).")] = 10
 ) -> SimilarOut:
@@ -165,7 +164,7 @@ def api_similar(
     return SimilarOut(paper_id=paper.id, results=[hit_out(h, counts.get(h.paper.id, 0), base) for h in hits])
 
 
-@router.get("/papers/{paper_id:path}", summary="One paper by id, with its version history")
+@router.get("/papers/{paper_id:path}", summary="One paper by id, with its version history", responses=NOT_FOUND)
 def api_paper(request: Request, paper_id: PaperIdP) -> PaperDetail:
     pf = request.app.state.pf
     paper = pf.store.get_paper(paper_id)
@@ -185,9 +184,9 @@ def _listing(
     key: str | None = None,
 ) -> ListingOut:
     pf = request.app.state.pf
-    if key is not None and period == "week":
+    if key and period == "week":  # an empty ?week= is absent, so a given date is still checked
         day = parse_week(key, "week")
-    elif key is not None and period == "month":
+    elif key and period == "month":
         day = parse_month(key, "month")
     else:
         day = parse_date(date, "date")
@@ -227,10 +226,6 @@ def api_daily(
     return _listing(request, "day", date, category, page, limit)
 
 
-WEEK_SCHEMA = {"pattern": r"^\d{4}-W\d{1,2}$"}
-MONTH_SCHEMA = {"pattern": r"^\d{4}-\d{1,2}$"}
-
-
 @router.get("/weekly", summary="Papers published in one ISO week")
 def api_weekly(
     request: Request,
@@ -239,7 +234,7 @@ def api_weekly(
         Query(
             description="ISO week, YYYY-Www (or give any date in it).",
             examples=["2026-W29"],
-            json_schema_extra=WEEK_SCHEMA,
+            json_schema_extra=WEEK_PARAM,
         ),
     ] = None,
     date: DateQ = None,
@@ -256,7 +251,7 @@ def api_monthly(
     month: Annotated[
         str | None,
         Query(
-            description="Month, YYYY-MM (or give any date in it).", examples=["2026-07"], json_schema_extra=MONTH_SCHEMA
+            description="Month, YYYY-MM (or give any date in it).", examples=["2026-07"], json_schema_extra=MONTH_PARAM
         ),
     ] = None,
     date: DateQ = None,
@@ -297,7 +292,7 @@ def api_trending(
     )
 
 
-@router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending")
+@router.get("/trending/{paper_id:path}", summary="Why one paper is (or is not) trending", responses=NOT_FOUND)
 def api_explain(request: Request, paper_id: PaperIdP, window: WindowQ = "day", date: DateQ = None) -> TrendingEntryOut:
     pf = request.app.state.pf
     period = parse_period(window, "window")

@@ -63,7 +63,9 @@ def slash_redirect(request: Request) -> Response | None:
     sends came back in the Location header; `create_app` turns that off and a 404 asks
     here whether the path with (or without) its final slash exists.
     """
-    path = request.url.path
+    # The raw path: `request.url` is re-parsed by urllib, which silently drops tabs and newlines, so
+    # "/papers/%0Ax.md" would be "matched" as "/papers/x.md" and redirected to another paper.
+    path = request.scope["path"]
     if request.method not in ("GET", "HEAD") or path == "/" or path.startswith("/api/"):
         return None  # API clients get the documented 404, not a redirect their schema never mentions
     if any(ord(c) < 0x20 or c == "\x7f" for c in path):

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from paperfeed.search.base import SearchRequest
 from paperfeed.web import views
+from paperfeed.web.docs import DATE_PARAM, MONTH_PARAM, WEEK_PARAM
 from paperfeed.web.errors import NotFound
 from paperfeed.web.params import MAX_PAGE_SIZE, Period, parse_choice, parse_date, parse_month, parse_week
 from paperfeed.web.serialize import (
@@ -34,9 +35,9 @@ from paperfeed.web.templating import paper_path
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": HfError, "description": "A parameter is malformed (the message names it)."},
-    404: {"model": HfError, "description": "No such paper."},
     500: {"model": HfError, "description": "An internal error; it has been logged."},
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": HfError, "description": "No such paper."}}
 PaperIdP = Annotated[
     str, Path(description="arXiv id without version (old-style ids contain a slash).", examples=["2607.10001"])
 ]
@@ -69,7 +70,9 @@ def hf_search(
     )
 
 
-@router.get("/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper)
+@router.get(
+    "/api/papers/{paper_id:path}", summary="One paper (Hugging Face shape)", response_model=HfPaper, responses=NOT_FOUND
+)
 def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
     paper = request.app.state.pf.store.get_paper(paper_id)
     if paper is None:
@@ -87,13 +90,9 @@ def hf_paper_info(request: Request, paper_id: PaperIdP) -> Response:
 )
 def hf_daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD", json_schema_extra={"format": "date"})] = None,
-    week: Annotated[
-        str | None, Query(description="YYYY-Www", json_schema_extra={"pattern": r"^\d{4}-W\d{1,2}$"})
-    ] = None,
-    month: Annotated[
-        str | None, Query(description="YYYY-MM", json_schema_extra={"pattern": r"^\d{4}-\d{1,2}$"})
-    ] = None,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD", json_schema_extra=DATE_PARAM)] = None,
+    week: Annotated[str | None, Query(description="YYYY-Www", json_schema_extra=WEEK_PARAM)] = None,
+    month: Annotated[str | None, Query(description="YYYY-MM", json_schema_extra=MONTH_PARAM)] = None,
     sort: Annotated[Literal["publishedAt", "trending"] | None, Query(description="publishedAt or trending")] = None,
     p: Annotated[int, Query(ge=0, le=10_000, description="0-based page")] = 0,
     limit: Annotated[int, Query(ge=1, description=f"At most {MAX_PAGE_SIZE}.")] = 50,
@@ -140,7 +139,7 @@ JSON_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/
     "/papers/{paper_id:path}.md",
     summary="A paper page as Markdown",
     response_class=MarkdownResponse,
-    responses={code: {**ERRORS[code], "model": None, **JSON_ERROR} for code in ERRORS},
+    responses={code: {**doc, "model": None, **JSON_ERROR} for code, doc in (ERRORS | NOT_FOUND).items()},
 )
 def hf_read_paper(request: Request, paper_id: PaperIdP) -> Response:
     pf = request.app.state.pf

@@ -131,10 +131,12 @@ SUBSCRIBE_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Too many subscribe requests from this network.",
         "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     },
+    500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
 TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "The body is not the documented JSON object (an unknown field is named)."},
     403: {"model": ApiError, "description": "The token is invalid, expired or revoked."},
+    500: {"model": ApiError, "description": "An internal error; it has been logged (never a traceback)."},
 }
 # The JSON writes also refuse what another site's page could send (`json_from_own_origin`).
 JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -148,6 +150,7 @@ JSON_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     "/api/v1/subscribe",
     tags=["subscriptions"],
     status_code=202,
+    response_model=SubscribeAccepted,
     responses=SUBSCRIBE_ERRORS | JSON_WRITE_ERRORS,
     dependencies=[Depends(json_from_own_origin)],
 )
@@ -340,7 +343,7 @@ def api_put(request: Request, token: str, body: PreferencesIn) -> JSONResponse:
     except TokenError as exc:
         return _api_error(403, "token", exc.reason)
     try:
-        sub = svc.update_preferences(sub, body.model_dump(exclude_unset=True))
+        sub = svc.update_preferences(sub, body.model_dump(exclude_none=True))  # absent or null: keep
     except PrefsError as exc:
         return _api_error(400, exc.field, exc.message)
     return JSONResponse(dump(_subscription_out(svc, sub).preferences))
