@@ -32,6 +32,9 @@ class SqlWebMixin:
         """Make limit checks for one network take turns. SQLite's writes already do
         (BEGIN IMMEDIATE takes the database's write lock); PostgreSQL overrides this."""
 
+    def _lock_signal_writes(self, conn: Connection) -> None:
+        """Defined by `SqlStore` (and PostgreSQL's): signal ids must commit in id order."""
+
     def add_signal_within(self, signal: Signal, limits: Sequence[SignalLimit]) -> str | None:
         """Store `signal` unless one of `limits` is reached; returns the reached limit's name.
 
@@ -50,6 +53,7 @@ class SqlWebMixin:
         with self.write_engine.begin() as conn:
             for network in sorted({signal.network or "" for signal, _ in items}):  # one order: no lock cycles
                 self._serialise_limits(conn, network)
+            self._lock_signal_writes(conn)  # then the roll-up's: ids commit in id order (sql.py)
             for signal, limits in items:
                 reached = None
                 for limit in limits:
