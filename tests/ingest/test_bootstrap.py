@@ -44,3 +44,24 @@ def test_first_start_offline_loads_demo_and_says_what_was_unreachable(tmp_path):
     prepare(pf, say=again.append, probe=False)
     assert not any(line.startswith("loaded the demo corpus") for line in again)
     pf.close()
+
+
+def test_first_start_indexes_the_demo_before_serving(tmp_path):
+    """A newcomer's first search, seconds after `make serve`, finds papers, semantically too.
+
+    The demo is small and its vectors ship with it, so `prepare` indexes it before
+    the server listens; any other backlog is left to the background job.
+    """
+    from paperfeed.search import SearchRequest
+
+    settings = offline_settings(tmp_path).model_copy(update={"embedder": "minilm"})
+    pf = open_paperfeed(settings)
+    try:
+        lines: list[str] = []
+        prepare(pf, say=lines.append, probe=False)
+        assert any(line.startswith("semantic index: all") for line in lines), lines
+        results = pf.search.search(SearchRequest(q="diffusion model", page_size=3))
+        assert results.total > 0 and results.hits
+        assert results.mode == "hybrid" and results.notice is None
+    finally:
+        pf.close()
