@@ -77,6 +77,12 @@ def test_bibtex() -> None:
     assert "title = {{On \\{Unbalanced\\} braces\\} in Titles}}" in entry  # every brace escaped, so balanced
     assert "eprint = {2401.00001}" in entry and "primaryClass = {cs.CL}" in entry
     assert cite_key(_paper(authors=[], title="The")) == "anon2024"
+    specials = bibtex_entry(_paper(title="100% of #1 & $x_i$ {a} ~b ^c \\d", authors=["Adam Hewitt and", "B. Smith"]))
+    assert (
+        r"title = {{100\% of \#1 \& \$x\_i\$ \{a\} \textasciitilde{}b \textasciicircum{}c \textbackslash{}d}}"
+        in specials
+    )
+    assert "author = {Adam Hewitt {and} and B. Smith}" in specials  # a stray "and" cannot split a name in two
 
 
 def test_segments_cover_the_text() -> None:

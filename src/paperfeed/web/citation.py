@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 import bibtexparser
@@ -67,9 +68,20 @@ _ENCODER = UnicodeToLatexEncoder(
 )
 
 
+# What needs escaping: the specials and anything outside printable ASCII. Most of a title is neither, and
+# pylatexenc walks its rules in Python for every character, so only these go through it (once each: cached).
+_NEEDS_ESCAPE = re.compile(r"[%#&$_{}~^\\]|[^\x20-\x7e]")
+
+
+@lru_cache(maxsize=4096)
+def _escape_char(ch: str) -> str:
+    return str(_ENCODER.unicode_to_latex(ch))
+
+
 def latex_escape(text: str) -> str:
     """`text` as LaTeX that prints it verbatim: specials escaped, non-ASCII as accent commands, whitespace folded."""
-    return str(_ENCODER.unicode_to_latex(" ".join(text.split())))
+    folded = unicodedata.normalize("NFC", " ".join(text.split()))  # é as one character, not e + a combining accent
+    return _NEEDS_ESCAPE.sub(lambda m: _escape_char(m.group()), folded)
 
 
 def is_arxiv_id(paper_id: str) -> bool:
@@ -97,11 +109,20 @@ def _abs_url(paper: Paper) -> str | None:
     return http_url(paper.abs_url) or (f"https://arxiv.org/abs/{paper.id}" if is_arxiv_id(paper.id) else None)
 
 
+_AND = re.compile(r"(?<!\S)and(?!\S)", re.IGNORECASE)
+
+
+def _bibtex_name(name: str) -> str:
+    """One author, escaped; a stray word "and" inside it (the listing has "Adam Hewitt and") is braced,
+    since BibTeX splits the author list on every "and" outside braces."""
+    return _AND.sub(lambda m: "{" + m.group() + "}", latex_escape(name))
+
+
 def bibtex_entry(paper: Paper) -> str:
     """A ``@misc`` entry in the form arXiv's "Export BibTeX citation" uses, every value escaped."""
     fields: list[tuple[str, str]] = [("title", "{" + latex_escape(paper.title) + "}")]  # inner braces keep case
     if paper.authors:  # no authors known (a seed-page paper): no author field, rather than a made-up "Unknown"
-        fields.append(("author", " and ".join(latex_escape(a) for a in paper.authors)))
+        fields.append(("author", " and ".join(_bibtex_name(a) for a in paper.authors)))
     if paper.published:
         fields.append(("year", str(paper.published.year)))
     if is_arxiv_id(paper.id):
