@@ -95,6 +95,13 @@ def test_the_ris_download(live: httpx.Client) -> None:
     assert 'href="/papers/2607.10001.ris"' in page  # linked from the paper page
 
 
+def test_an_old_style_id_keeps_its_slash_in_tags_and_ris(live: httpx.Client) -> None:
+    assert dict(_meta(live.get("/papers/hep-th/9901001").text))["citation_arxiv_id"] == "hep-th/9901001"
+    r = live.get("/papers/hep-th/9901001.ris")
+    assert r.status_code == 200 and 'filename="hep-th_9901001.ris"' in r.headers["content-disposition"]
+    assert rispy.loads(r.text)[0]["accession_number"] == "hep-th/9901001"
+
+
 def test_ris_of_a_seed_paper_and_of_no_paper(live: httpx.Client) -> None:
     [ref] = rispy.loads(live.get(f"/papers/{SEED_ID}.ris").text)
     assert ref["title"] == "Doubly Robust Alignment"
