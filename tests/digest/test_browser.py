@@ -47,7 +47,7 @@ def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink, chro
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page()
+                page = browser.new_page(timezone_id="America/Sao_Paulo")  # the visitor's browser's zone
                 page.goto(base + "/")
                 page.fill("#subscribe-email", "dana@example.org")
                 page.click(".subscribe-form button[type=submit]")
@@ -60,6 +60,19 @@ def test_subscribe_confirm_and_set_topics_in_chromium(tmp_path: Path, sink, chro
                 page.goto(link_in(confirm, "/subscribe/confirm/"))
                 page.click("#confirm-button")
                 page.wait_for_selector("#welcome")
+                # The browser's time zone is pre-selected over the server default, and says so.
+                assert page.input_value("#timezone") == "America/Sao_Paulo"
+                assert page.is_visible("#timezone-note")
+                # Without JavaScript the same page keeps the server's default.
+                nojs = browser.new_context(java_script_enabled=False, timezone_id="America/Sao_Paulo").new_page()
+                nojs.goto(page.url)
+                assert nojs.input_value("#timezone") == "UTC" and not nojs.is_visible("#timezone-note")
+                # "Delete my data" is a destructive action: not styled as the filled primary button.
+                style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]"
+                save_bg, _ = page.eval_on_selector("#save", style)
+                delete_bg, delete_fg = page.eval_on_selector("#delete", style)
+                assert delete_bg != save_bg and delete_bg == "rgba(0, 0, 0, 0)"  # outlined, not filled
+                assert delete_fg == "rgb(179, 38, 30)"  # the site's --danger red
                 page.fill("#queries", "diffusion models")
                 page.select_option("#send_hour", "7")
                 page.fill("#timezone", "Europe/Berlin")

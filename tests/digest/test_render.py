@@ -91,6 +91,23 @@ def test_subject_and_parts() -> None:
     assert "=?" not in line and line.endswith("u" * 120 + ">")
 
 
+def test_the_email_uses_the_site_accent_colour() -> None:
+    """One visual identity: the digest's brand and link colour is the site's --accent (light scheme)."""
+    import re
+
+    from paperfeed.web.templating import STATIC_DIR
+
+    css = (STATIC_DIR / "style.css").read_text(encoding="utf-8")
+    accent = re.search(r"--accent:\s*(#[0-9a-fA-F]{6})", css).group(1).lower()  # the first: the light scheme
+    msg = message_from_string(_render(_digest(3)).message, policy=policy.default)
+    html = msg.get_body(("html",)).get_content().lower()
+    brand = re.search(r'paper<span style="color:(#[0-9a-f]{6});">feed', html).group(1)
+    assert brand == accent
+    links = set(re.findall(r'<a href="[^"]*" style="color:(#[0-9a-f]{6});">(?:details|pdf|unsubscribe)', html))
+    assert links == {accent}  # titles are dark text, as on the site; the other links are the accent
+    assert "#ea580c" not in html  # the old orange
+
+
 @pytest.mark.browser
 def test_html_fits_360px_in_chromium(chromium: Path) -> None:
     from playwright import sync_api as playwright

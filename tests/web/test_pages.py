@@ -235,7 +235,7 @@ async def test_a_seed_page_paper_is_labelled_not_given_an_arxiv_id(web_pf, clien
     assert r.status_code == 200
     assert "arXiv id" not in r.text
     assert "no arXiv record matched this title" in r.text
-    assert "author=" not in r.text and "Unknown" not in r.text  # BibTeX without a made-up author
+    assert "author = " not in r.text and "Unknown" not in r.text  # BibTeX without a made-up author
     web_pf.search.refresh(progress=False)
     found = await client.get("/search", params={"q": "doubly robust alignment"})
     assert "seed page, no arXiv record" in found.text  # its search card says so too

@@ -7,6 +7,7 @@ data functions.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from paperfeed.search.base import QueryError
 from paperfeed.web import views
+from paperfeed.web.citation import RIS_MEDIA_TYPE, meta_tags, ris_record
 from paperfeed.web.params import (
     PERIODS,
     Period,
@@ -30,7 +32,7 @@ from paperfeed.web.params import (
     search_request,
 )
 from paperfeed.web.security import actor_hash, network_hash, require_csrf, visitor_id
-from paperfeed.web.templating import render, span_path
+from paperfeed.web.templating import paper_path, render, span_path
 
 if TYPE_CHECKING:
     from paperfeed.app import Paperfeed
@@ -148,6 +150,25 @@ def search_page(request: Request) -> Response:
     return render(request, "search.html", context)
 
 
+@router.get("/papers/{paper_id:path}.ris")
+def paper_ris(request: Request, paper_id: str) -> Response:
+    """The paper as a RIS record, for reference managers that import files (EndNote, Mendeley, Zotero)."""
+    paper = pf_of(request).store.get_paper(paper_id.strip())
+    if paper is None:
+        return render(
+            request,
+            "error.html",
+            {"title": "Paper not found", "message": f"There is no paper with id '{paper_id}' here.", "param": None},
+            status_code=404,
+        )
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", paper.id) + ".ris"
+    return Response(
+        ris_record(paper),
+        media_type=RIS_MEDIA_TYPE + "; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, paper_id: str) -> Response:
     pf = pf_of(request)
@@ -165,7 +186,9 @@ def paper_page(request: Request, paper_id: str) -> Response:
     if actor:
         engagement.view(view.paper.id, actor, network_hash(request))
     message = views_message(request.query_params.get("upvote"))
-    return render(request, "paper.html", {"view": view, "message": message})
+    page_url = pf.settings.base_url.rstrip("/") + paper_path(view.paper.id)
+    context = {"view": view, "message": message, "page_url": page_url, "meta_tags": meta_tags(view.paper, page_url)}
+    return render(request, "paper.html", context)
 
 
 def views_message(code: str | None) -> str | None:

@@ -9,6 +9,7 @@ in `Markup` in exactly one place (the `highlighted` filter).
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -79,6 +80,47 @@ def highlighted(value: str | None, fallback: str = "") -> Markup:
     return Markup.escape(fallback)
 
 
+# A candidate link: http(s) up to whitespace or a character that cannot be part of a URL in running text.
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?*"
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, and a closing bracket that does not close one inside it."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def linkify(text: str | None) -> Markup:
+    """`text` escaped, with each http(s) URL in it made a link.
+
+    Comments and abstracts come from outside: only what `http_url` accepts becomes an href
+    (a ``javascript:`` or ``data:`` URL, or anything else, stays escaped text), and the links
+    carry ``rel="nofollow noopener"`` so the site neither vouches for them nor lends them its window.
+    """
+    if not text:
+        return Markup("")
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = _trim_url(m.group())
+        safe = http_url(url)
+        if not safe or len(url) <= url.index("://") + 3:  # a scheme with no host: leave it as text
+            continue
+        out.append(str(Markup.escape(text[pos : m.start()])))
+        href = Markup.escape(safe)
+        out.append(f'<a href="{href}" rel="nofollow noopener">{href}</a>')
+        pos = m.start() + len(url)
+    out.append(str(Markup.escape(text[pos:])))
+    return Markup("".join(out))  # every piece above is escaped
+
+
 def clip(text: str, n: int = 320) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
@@ -107,7 +149,7 @@ def build_templates() -> Jinja2Templates:
         SUBSCRIBE_TEXT=SUBSCRIBE_TEXT,
         asset_version=_asset_version(),
     )
-    env.filters.update(highlighted=highlighted, clip=clip, http_url=http_url)
+    env.filters.update(highlighted=highlighted, clip=clip, http_url=http_url, linkify=linkify)
     return templates
 
 

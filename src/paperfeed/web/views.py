@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from paperfeed.models import Paper
 from paperfeed.search.base import Hit, QueryError, SearchRequest, SearchResults
 from paperfeed.store.base import PaperQuery
-from paperfeed.web.bibtex import bibtex_entry
+from paperfeed.web.citation import bibtex_entry
 from paperfeed.web.params import Period, Span
 
 if TYPE_CHECKING:

@@ -41,6 +41,20 @@
     });
   });
 
+  // A new subscriber's time zone: the browser's, when the server only has its default (UTC) and knows
+  // the zone. Without this script the form keeps the server's value; nothing is saved until Save.
+  var zone = document.querySelector("input[data-browser-zone]");
+  if (zone && window.Intl && Intl.DateTimeFormat) {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var known = tz && Array.prototype.some.call(
+      document.querySelectorAll("#timezones option"), function (o) { return o.value === tz; });
+    if (known && tz !== zone.value) {
+      zone.value = tz;
+      var note = document.getElementById("timezone-note");
+      if (note) note.hidden = false;
+    }
+  }
+
   // Jump to a date as soon as one is picked.
   var jump = document.getElementById("jump-date");
   if (jump) jump.addEventListener("change", function () { if (jump.value) jump.form.submit(); });
