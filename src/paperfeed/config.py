@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     upvotes_per_paper_per_network: int = 10
     upvotes_per_network_per_hour: int = 60
     views_per_network_per_hour: int = 600
+    # Handler threads per web worker process. The handlers are short and CPU-bound, so past a few
+    # threads the GIL only adds switching: with 32 clients on 2 workers, 4 threads gave 318-328
+    # searches/s at p99 229-253 ms against 276-295/s at p99 270-271 ms with anyio's default 40
+    # (benchmarks/http_load.py, docs/benchmarks.md).
+    web_threads: int = Field(default=4, ge=0, description="Handler threads per web worker process; 0: anyio's 40.")
 
     # sources
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"

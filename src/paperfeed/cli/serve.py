@@ -70,10 +70,11 @@ def serve(
     import uvicorn
 
     settings = settings_of(ctx)
+    if "base_url" not in settings.model_fields_set and host not in ("0.0.0.0", "::") and port:
+        settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
+    # the workers build their own `Settings` from the environment (`factory()`)
     os.environ["PAPERFEED_DATA_DIR"] = str(settings.data_dir)
-    if "PAPERFEED_BASE_URL" not in os.environ and host not in ("0.0.0.0", "::") and port:
-        os.environ["PAPERFEED_BASE_URL"] = f"http://{host}:{port}"
-    settings = settings.model_copy(update={"base_url": os.environ.get("PAPERFEED_BASE_URL", settings.base_url)})
+    os.environ["PAPERFEED_BASE_URL"] = settings.base_url
     pf = open_paperfeed(settings, migrate=True if migrate else None)
     settings.resolved_secret_key()  # create the key once, before several workers race to
     if prepare_data:

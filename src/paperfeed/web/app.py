@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -182,18 +181,11 @@ def readiness(pf: Paperfeed) -> dict[str, Any]:
     return out
 
 
-# Handler threads per worker process. The handlers are short and CPU-bound, so past a few
-# threads the GIL only adds switching: with 32 clients on 2 workers, 4 threads gave 318-328
-# searches/s at p99 229-253 ms against 276-295/s at p99 270-271 ms with anyio's default 40
-# (benchmarks/http_load.py, docs/benchmarks.md). PAPERFEED_WEB_THREADS overrides it.
-DEFAULT_THREADS = 4
-
-
 def factory() -> FastAPI:
     """uvicorn's app factory (``paperfeed.web.app:factory``): settings from ``PAPERFEED_*``."""
-    pf = open_paperfeed(Settings())
-    threads = os.environ.get("PAPERFEED_WEB_THREADS", "").strip()
-    return create_app(pf, close_on_shutdown=True, threads=int(threads) if threads.isdigit() else DEFAULT_THREADS)
+    settings = Settings()
+    pf = open_paperfeed(settings)
+    return create_app(pf, close_on_shutdown=True, threads=settings.web_threads)
 
 
 __all__ = ["create_app", "factory"]
