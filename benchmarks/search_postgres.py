@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 import warnings
-import zlib
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -31,38 +30,21 @@ from pathlib import Path
 import numpy as np
 from workload import LISTINGS
 
+from paperfeed import testing
 from paperfeed.config import Settings
 from paperfeed.models import PaperRecord
 from paperfeed.search import embedded_backends
 from paperfeed.search.base import SearchRequest
 from paperfeed.search.engine import HybridSearcher
 from paperfeed.search.postgres import PostgresSearcher, postgres_backends
-from paperfeed.search.text import content_stems
 from paperfeed.store import open_store_url
 
 
-class HashEmbedder:
-    """Deterministic 384-d hashed bag of stems, L2-normalised (a real `Embedder`, just a cheap one)."""
+class HashEmbedder(testing.HashEmbedder):
+    """Deterministic 384-d hashed bag of stems (`paperfeed.testing`): a real `Embedder`, just a cheap one."""
 
     name = "bench-hash-384"
     dim = 384
-
-    def _one(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for s in content_stems(text):
-            h = zlib.crc32(s.encode())
-            vec[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
-        norm = float(np.linalg.norm(vec))
-        if norm == 0:
-            vec[0] = 1.0
-            return vec
-        return vec / norm
-
-    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._one(text)
 
 
 def records(n: int) -> Iterator[PaperRecord]:
