@@ -9,8 +9,6 @@ environment for the same reason.
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
 import os
 from typing import Annotated
 
@@ -22,33 +20,23 @@ from paperfeed.cli.common import app, console, settings_of
 FACTORY = "paperfeed.web.app:factory"
 
 
-def _optional(module: str) -> object | None:
-    """A module another part of paperfeed provides, or None while it is not built."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(module)
-
-
 def prepare(pf: Paperfeed) -> None:
-    """First-start preparation (demo corpus, source probe, index) when the integrator's bootstrap exists."""
-    bootstrap = _optional("paperfeed.bootstrap")
-    if bootstrap is not None:
-        bootstrap.prepare(pf, say=lambda line: console.print(line, highlight=False))  # type: ignore[attr-defined]
+    """First-start preparation: demo corpus, source probe, index (`paperfeed.bootstrap`)."""
+    from paperfeed import bootstrap  # here, not at the top: every CLI command imports this module
+
+    bootstrap.prepare(pf, say=lambda line: console.print(line, highlight=False))
 
 
 def start_scheduler(pf: Paperfeed) -> None:
-    """HOOK for the digest engineer: the mail scheduler runs once, in this (supervisor) process.
+    """The mail scheduler runs once, in this (supervisor) process.
 
     With ``--workers N`` uvicorn's workers are separate processes; starting the
     scheduler here, not in `factory()`, keeps it from running N times.
     """
-    scheduler = _optional("paperfeed.digest.scheduler")
-    if scheduler is not None and hasattr(scheduler, "start_in_background"):
-        scheduler.start_in_background(pf)
-        console.print("digest scheduler started", highlight=False)
+    from paperfeed.digest import scheduler
+
+    scheduler.start_in_background(pf)
+    console.print("digest scheduler started", highlight=False)
 
 
 @app.command("serve")

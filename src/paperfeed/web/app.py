@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator, MutableMapping
@@ -25,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperfeed.app import Paperfeed, open_paperfeed
 from paperfeed.config import Settings
-from paperfeed.web import api, docs, errors, feed_routes, hf_api, pages
+from paperfeed.web import api, docs, errors, feed_routes, hf_api, pages, subscribe
 from paperfeed.web.bodies import BodySizeLimitMiddleware
 from paperfeed.web.cache import TTLCache
 from paperfeed.web.engagement import Engagement, EngagementLimits
@@ -33,7 +31,6 @@ from paperfeed.web.security import SecurityHeadersMiddleware, Signer
 from paperfeed.web.templating import STATIC_DIR, build_templates
 
 access_log = logging.getLogger("paperfeed.access")
-SUBSCRIBE_MODULE = "paperfeed.web.subscribe"
 
 
 class CachedStaticFiles(StaticFiles):
@@ -79,13 +76,6 @@ class AccessLogMiddleware:
                 )
 
 
-def subscribe_available() -> bool:
-    try:
-        return importlib.util.find_spec(SUBSCRIBE_MODULE) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | None = None) -> FastAPI:
     """The web site, JSON API, HF-compatible API and feeds over one `Paperfeed`.
 
@@ -123,7 +113,6 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app.state.templates = build_templates()
     app.state.engagement = Engagement(pf.store, EngagementLimits.from_settings(pf.settings), clock=lambda: pf.clock())
     app.state.list_cache = TTLCache(ttl_s=5.0)
-    app.state.subscribe_enabled = subscribe_available()
 
     errors.install(app)
 
@@ -148,9 +137,7 @@ def create_app(pf: Paperfeed, close_on_shutdown: bool = False, threads: int | No
     app.include_router(hf_api.router)  # before pages: /papers/{id}.md must win over /papers/{id}
     app.include_router(api.router)
     app.include_router(feed_routes.router)
-    if app.state.subscribe_enabled:
-        subscribe = importlib.import_module(SUBSCRIBE_MODULE)
-        app.include_router(subscribe.router)
+    app.include_router(subscribe.router)
     app.include_router(pages.router)
 
     app.add_middleware(BodySizeLimitMiddleware, limit=pf.settings.max_body_bytes)

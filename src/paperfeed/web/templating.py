@@ -156,5 +156,5 @@ def build_templates() -> Jinja2Templates:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render a page template; `request` is in the context for `csrf_token(request)`."""
     templates: Jinja2Templates = request.app.state.templates
-    ctx = {"request": request, "subscribe_enabled": request.app.state.subscribe_enabled} | context
+    ctx = {"request": request} | context
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
