@@ -1,7 +1,9 @@
 """Digest throughput: compose and send 10,000 personal digests over a 100k-paper corpus.
 
-    python benchmarks/digest.py [--papers 100000] [--subscribers 10000] [--runs 1]
-                                [--data-dir /tmp/paperfeed-digest-bench]
+    PYTHONPATH=. python benchmarks/digest.py [--papers 100000] [--subscribers 10000] [--runs 1]
+                                             [--data-dir /tmp/paperfeed-digest-bench]
+
+(from the repository root: the SMTP sink is the digest tests' own, `tests.digest.smtp_sink`).
 
 1. Builds (once, then reuses) a corpus: the 74,728-paper arXiv listing file
    from ../shared plus derived copies (new ids, same dates) up to ``--papers``,
@@ -37,17 +39,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from workload import LISTINGS, QUERIES
+
+from paperfeed.app import open_paperfeed
+from paperfeed.config import Settings
+from paperfeed.digest.outbox import MailContext, compose_due
+from paperfeed.digest.scheduler import send_pass
+from paperfeed.models import PaperRecord
+
+try:
+    from tests.digest.smtp_sink import PASSWORD, USER, free_port, make_cert
+except ModuleNotFoundError as exc:  # pragma: no cover - a usage error, said plainly
+    if exc.name not in ("tests", "tests.digest"):
+        raise
+    sys.exit("run from the repository root with the root on the path: PYTHONPATH=. python benchmarks/digest.py ...")
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "digest"))
-
-from smtp_sink import PASSWORD, USER, free_port, make_cert  # noqa: E402
-from workload import LISTINGS, QUERIES  # noqa: E402
-
-from paperfeed.app import open_paperfeed  # noqa: E402
-from paperfeed.config import Settings  # noqa: E402
-from paperfeed.digest.outbox import MailContext, compose_due  # noqa: E402
-from paperfeed.digest.scheduler import send_pass  # noqa: E402
-from paperfeed.models import PaperRecord  # noqa: E402
 
 CATEGORIES = ["cs.CV", "cs.CL", "cs.AI", "cs.LG", "cs.RO", "eess.IV", "cs.IR", "stat.ML"]
 NEGATIVE = ["survey", "benchmark", "medical", "quantum", "dataset"]
@@ -318,7 +325,7 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite store")
     print(
-        f"command: python benchmarks/digest.py --papers {args.papers} --subscribers {args.subscribers} "
+        f"command: PYTHONPATH=. python benchmarks/digest.py --papers {args.papers} --subscribers {args.subscribers} "
         f"--runs {args.runs} --processes {args.processes} --connections {args.connections}"
     )
     print()
