@@ -315,29 +315,7 @@ class SignalsMixin:
         pages are served in score order and ranks counted at read time.
         """
         key = day.isoformat()
-        payload = [
-            {
-                "window": window,
-                "day": key,
-                "paper_id": pid,
-                "rank": rank,
-                "score": score,
-                "breakdown": breakdown,
-                "computed_at": computed_at,
-            }
-            for pid, rank, score, breakdown in rows
-        ]
-        payload.append(
-            {
-                "window": window,
-                "day": key,
-                "paper_id": MARKER,
-                "rank": 0,
-                "score": 0.0,
-                "breakdown": json.dumps(meta, sort_keys=True),
-                "computed_at": computed_at,
-            }
-        )
+        payload = _trending_payload(window, key, rows, meta, computed_at)
         with self.write_engine.begin() as conn:
             conn.execute(delete(t.trending_scores).where(ts.window == window, ts.day == key))
             for i in range(0, len(payload), 5000):
@@ -406,29 +384,7 @@ class SignalsMixin:
         """
         key = day.isoformat()
         ids = list(dict.fromkeys([pid for pid, _s, _b in rows] + list(remove) + [MARKER]))
-        payload = [
-            {
-                "window": window,
-                "day": key,
-                "paper_id": pid,
-                "rank": 1,
-                "score": score,
-                "breakdown": breakdown,
-                "computed_at": computed_at,
-            }
-            for pid, score, breakdown in rows
-        ]
-        payload.append(
-            {
-                "window": window,
-                "day": key,
-                "paper_id": MARKER,
-                "rank": 0,
-                "score": 0.0,
-                "breakdown": json.dumps(meta, sort_keys=True),
-                "computed_at": computed_at,
-            }
-        )
+        payload = _trending_payload(window, key, [(pid, 1, score, b) for pid, score, b in rows], meta, computed_at)
         with self.write_engine.begin() as conn:
             for chunk in _chunks(ids):
                 conn.execute(
@@ -446,3 +402,33 @@ class SignalsMixin:
             cond = and_(cond, ts.day != keep.isoformat())
         with self.write_engine.begin() as conn:
             return int(conn.execute(delete(t.trending_scores).where(cond)).rowcount or 0)
+
+
+def _trending_payload(
+    window: str, key: str, rows: list[tuple[str, int, float, str]], meta: dict[str, Any], computed_at: str
+) -> list[dict[str, Any]]:
+    """A list's rows as trending_scores rows, plus its marker row (rank 0) holding the metadata."""
+    payload = [
+        {
+            "window": window,
+            "day": key,
+            "paper_id": pid,
+            "rank": rank,
+            "score": score,
+            "breakdown": breakdown,
+            "computed_at": computed_at,
+        }
+        for pid, rank, score, breakdown in rows
+    ]
+    payload.append(
+        {
+            "window": window,
+            "day": key,
+            "paper_id": MARKER,
+            "rank": 0,
+            "score": 0.0,
+            "breakdown": json.dumps(meta, sort_keys=True),
+            "computed_at": computed_at,
+        }
+    )
+    return payload
