@@ -48,13 +48,12 @@ from paperfeed.digest.scheduler import send_pass
 from paperfeed.models import PaperRecord
 
 try:
-    from tests.digest.smtp_sink import PASSWORD, USER, free_port, make_cert
+    from tests.digest.smtp_sink import PASSWORD, USER, free_port, make_cert, spawn
 except ModuleNotFoundError as exc:  # pragma: no cover - a usage error, said plainly
     if exc.name not in ("tests", "tests.digest"):
         raise
     sys.exit("run from the repository root with the root on the path: PYTHONPATH=. python benchmarks/digest.py ...")
 
-REPO = Path(__file__).resolve().parents[1]
 
 CATEGORIES = ["cs.CV", "cs.CL", "cs.AI", "cs.LG", "cs.RO", "eess.IV", "cs.IR", "stat.ML"]
 NEGATIVE = ["survey", "benchmark", "medical", "quantum", "dataset"]
@@ -186,23 +185,7 @@ def one_run(
     searcher, trending = pf.search, pf.trending
     trending.list(window="day", day=last, limit=1)  # materialise the day's list outside the timing
 
-    sink = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "tests/digest/smtp_sink.py"),
-            str(work / "sink"),
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--port",
-            str(port),
-            "--count-only",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    sink = spawn(work / "sink", cert, key, port, "--count-only")
     assert sink.stdout.readline().startswith("READY")
     load_before = os.getloadavg()[0]
     if processes == 1:  # in this process: compose, then send

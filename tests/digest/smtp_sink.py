@@ -23,6 +23,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 from email.parser import BytesHeaderParser
@@ -184,6 +185,13 @@ class Sink:
 def read_messages(directory: Path) -> list[email.message.EmailMessage]:
     files = sorted(directory.glob("*.eml"), key=lambda p: int(p.stem))
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files]
+
+
+def spawn(directory: Path, cert: Path, key: Path, port: int, *flags: str) -> subprocess.Popen[str]:
+    """This sink as its own process (flags: ``--dedupe``, ``--count-only``); it prints ``READY <port>`` once
+    listening, and stops, printing its counts, when its stdin is closed."""
+    command = [sys.executable, __file__, str(directory), "--cert", str(cert), "--key", str(key), "--port", str(port)]
+    return subprocess.Popen([*command, *flags], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 def main() -> None:

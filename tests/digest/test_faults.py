@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtp_sink import Sink, free_port, read_messages
+from smtp_sink import Sink, free_port, read_messages, spawn
 
-from conftest import HERE, SECRET, add_subscribers, load_corpus, make_settings
+from conftest import SECRET, add_subscribers, load_corpus, make_settings
 from paperfeed.app import open_paperfeed
 from paperfeed.digest.mailer import SmtpMailer
 from paperfeed.digest.outbox import MailContext, compose_due
@@ -101,23 +101,7 @@ def test_sigkill_mid_run_of_1000_each_recipient_gets_exactly_one(tmp_path: Path,
     port = free_port()
     box = tmp_path / "mailbox"
     cert, key = tls
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "smtp_sink.py"),
-            str(box),
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--port",
-            str(port),
-            "--dedupe",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    server = spawn(box, cert, key, port, "--dedupe")
     try:
         assert server.stdout.readline().startswith("READY")
         url = Sink.__new__(Sink)

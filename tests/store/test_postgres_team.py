@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "digest"))
-from smtp_sink import PASSWORD, USER, free_port, make_cert, read_messages  # noqa: E402
+from smtp_sink import PASSWORD, USER, free_port, make_cert, read_messages, spawn  # noqa: E402
 
 NOW = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 SUBSCRIBERS = 1000
@@ -106,23 +106,7 @@ def test_two_web_two_digest_workers_one_killed(pg_url: str, tmp_path: Path) -> N
         "PAPERFEED_MAIL_FROM": settings.mail_from,
     }
     box = tmp_path / "mailbox"
-    sink = subprocess.Popen(
-        [
-            sys.executable,
-            str(TESTS / "digest" / "smtp_sink.py"),
-            str(box),
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--port",
-            str(smtp_port),
-            "--dedupe",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    sink = spawn(box, cert, key, smtp_port, "--dedupe")
     # The web workers without `serve`'s in-process scheduler: the digest workers below are the only senders.
     web = subprocess.Popen(
         [
