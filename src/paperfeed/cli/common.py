@@ -125,8 +125,7 @@ def print_json(data: Any) -> None:
 
 def upvotes_of(pf: Paperfeed, paper_ids: list[str]) -> dict[str, int]:
     """The upvote counts the API shows (local upvoters plus imported HF upvotes), so both print the same."""
-    counter = getattr(pf.store, "upvote_counts", None)
-    return counter(paper_ids) if counter else {}
+    return pf.store.upvote_counts(paper_ids)
 
 
 def base_url(pf: Paperfeed) -> str:

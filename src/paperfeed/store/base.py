@@ -150,6 +150,18 @@ class Store(Protocol):
     # signals ------------------------------------------------------------------
     def add_signals(self, signals: Iterable[Signal]) -> int: ...
 
+    def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
+        """Distinct local upvoters plus the imported Hugging Face upvote total, per paper (absent: none)."""
+        ...
+
+    def signal_totals(self, paper_ids: list[str], kinds: tuple[str, ...]) -> dict[str, dict[str, int]]:
+        """The highest observation of each cumulative kind (``github_stars``, ``hf_comments``) per paper."""
+        ...
+
+    def has_signal(self, paper_id: str, kind: str, actor: str) -> bool:
+        """Whether this actor already left a signal of this kind on this paper."""
+        ...
+
     def add_signal_within(self, signal: Signal, limits: Sequence[SignalLimit]) -> str | None:
         """Store `signal` unless a limit is already reached; returns that limit's name, or None.
 

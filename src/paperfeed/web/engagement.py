@@ -180,20 +180,17 @@ class Engagement:
         self.views.close()
 
     def upvote_counts(self, paper_ids: list[str]) -> dict[str, int]:
-        counter = getattr(self.store, "upvote_counts", None)
-        return counter(paper_ids) if counter else {}
+        return self.store.upvote_counts(paper_ids)
 
     def signal_totals(self, paper_ids: list[str]) -> dict[str, dict[str, int]]:
         """Imported running totals per paper: ``github_stars`` and ``hf_comments`` (for the HF-shaped API)."""
-        totals = getattr(self.store, "signal_totals", None)
-        return totals(paper_ids, ("github_stars", "hf_comments")) if totals else {}
+        return self.store.signal_totals(paper_ids, ("github_stars", "hf_comments"))
 
     def upvote_count(self, paper_id: str) -> int:
         return self.upvote_counts([paper_id]).get(paper_id, 0)
 
     def has_upvoted(self, paper_id: str, actor: str) -> bool:
-        check = getattr(self.store, "has_signal", None)
-        return bool(check and check(paper_id, "upvote", actor))
+        return self.store.has_signal(paper_id, "upvote", actor)
 
     def upvote(self, paper_id: str, actor: str, network: str) -> UpvoteOutcome:
         if self.has_upvoted(paper_id, actor):
