@@ -212,7 +212,10 @@ class SemanticCoverageOut(Out):
     percent: float = Field(ge=0, le=100, examples=[12.0])
     complete: bool = Field(description="Every paper has a vector.")
     complete_since: str | None = Field(
-        description="Papers published on or after this date all have vectors (null: none or all).",
+        description=(
+            "Papers published on or after this date all have vectors; older ones may match by keyword only "
+            "(null: all or none are covered, or the papers waiting are the newest, so no date describes it)."
+        ),
         examples=["2026-06-20"],
     )
     keyword_only_before: str | None = Field(

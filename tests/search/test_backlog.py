@@ -143,6 +143,18 @@ def test_papers_arriving_during_a_backlog_go_first_when_newer(search_backends: S
     assert s.coverage(max_age_s=0).complete
 
 
+def test_new_arrivals_after_a_complete_walk_name_no_date_past_every_paper(search_backends: SearchPair) -> None:
+    """Only the newest papers wait: "covered since <the day after them>; older ones keyword only" would be false."""
+    s = _searcher(search_backends)
+    s.embed_backlog()
+    search_backends.store.upsert_papers([_paper("2612.00009", date(2026, 12, 1), "A paper that just arrived")])
+    s.refresh_lexical()
+    cov = s.coverage(max_age_s=0)
+    assert (cov.pending, cov.complete_since) == (1, None)
+    assert cov.notice() is not None and "older papers" not in (cov.notice() or "")
+    assert "the rest match by keyword only" in (cov.notice() or "")
+
+
 def test_a_paper_changed_after_it_was_embedded_is_embedded_again(search_backends: SearchPair) -> None:
     store = search_backends.store
     s = _searcher(search_backends)

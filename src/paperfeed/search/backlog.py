@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from paperfeed.models import Paper
-from paperfeed.store.base import Store
+from paperfeed.store.base import PaperQuery, Store
 
 MAX_JOBS = 16  # beyond this, the two newest unstarted-or-not jobs are merged (re-walked through the cache)
 
@@ -224,4 +224,13 @@ def coverage_of(store: Store, backlog: Backlog, embedder: str | None) -> Coverag
             since = None
         if since is not None and pending >= total:
             since = None  # nothing is covered yet: no date to name
+        if since is not None and since > _newest_published(store):
+            # The papers waiting are the newest ones (new arrivals): a date after every paper would
+            # claim "covered since" while saying nothing, and "older ones keyword only" would be false.
+            since = None
     return Coverage(embedded=total - pending, total=total, pending=pending, complete_since=since, embedder=embedder)
+
+
+def _newest_published(store: Store) -> date:
+    newest = store.list_papers(PaperQuery(order="published", limit=1))
+    return newest[0].published if newest and newest[0].published else date.min
